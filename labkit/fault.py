@@ -1,0 +1,155 @@
+"""The secondary MMU's fault path, in the four reference modes the lab compares.
+
+``off``
+    follow_page-like (GRU's gru_try_dropin): read the pte under the PTL, take
+    no reference, drop the PTL, then install the entry under the driver's lock.
+``pin``
+    get_user_pages-like (KVM in 2.6.27: gfn_to_pfn): read the pte and
+    ``get_page`` under the PTL; the spte keeps that reference until it is
+    zapped (mmu_set_spte/rmap_add keep it, rmap_remove releases it).
+``gup_release``
+    get_user_pages, but the reference is dropped right after the spte is
+    installed (KVM from 2009, Izik Eidus, commit acb66dd051d0): the spte maps
+    a page it does not hold.
+``off_under_ptl``
+    read the pte and install the entry while still holding the PTL, so
+    anything that clears the pte under the PTL (try_to_unmap_one, do_wp_page)
+    is serialised against the install.
+
+Every attempt may begin with the scheme's ``fault_begin`` steps (KVM reads
+``mmu_notifier_seq``) and ends, under the driver's lock, with its
+``fault_retry`` check.  A failed check releases the reference it took and
+starts again (KVM 2.6.27, arch/x86/kvm/mmu.c: ``out_unlock: spin_unlock;
+kvm_release_pfn_clean(pfn); return 0`` and the vCPU faults again), at most
+``attempts`` times; then the model gives up, as a vCPU that is descheduled
+would.  A pte that is already gone means there is nothing to map
+(get_user_pages fails: the vma or the page is gone).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .locks import lock_mmu, lock_ptl, unlock_mmu, unlock_ptl
+from .pages import get_page, put_page
+from .program import DONE, Call, Step, link
+from .state import Spte, System, local, with_local, with_spte
+
+REFMODES = ("off", "pin", "gup_release", "off_under_ptl")
+
+FOLLOW_PAGE = "mm/memory.c follow_page (2.6.27)"
+KVM_FAULT = "arch/x86/kvm/mmu.c tdp_page_fault / nonpaging_map (2.6.27)"
+
+
+def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attempts: int):
+    """Build the fault thread for one vCPU (or one GRU context) faulting on ``vpage``."""
+    takes_ref = refmode in ("pin", "gup_release")
+    under_ptl = refmode == "off_under_ptl"
+    walker = "get_user_pages -> follow_page" if takes_ref else "follow_page"
+    call = Call("fault", (vpage,), None, secondary.fault, secondary)
+
+    begin = [template(call) for template in scheme.fault_begin]
+    steps = begin + [
+        lock_ptl(f"{walker}: pte_offset_map_lock", FOLLOW_PAGE),
+        Step(f"{walker}: read the pte", _reader(vpage), FOLLOW_PAGE, kind="pte_read",
+             choose=_found_or("no_page")),
+    ]
+    steps[0] = replace(steps[0], label="begin")
+    if takes_ref:
+        steps.append(Step("follow_page(FOLL_GET): get_page", _take_reference, FOLLOW_PAGE, kind="get_page"))
+    if not under_ptl:
+        steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE))
+    steps.append(lock_mmu(f"{secondary.fault}: lock {secondary.lock}", KVM_FAULT))
+    if scheme.fault_retry is not None:
+        steps.append(Step(f"{secondary.fault}: {scheme.retry_name}", _no_change, KVM_FAULT, kind="check",
+                          choose=_retry_if(scheme.fault_retry)))
+    steps.append(Step(f"{secondary.install}: {secondary.entry} = pfn", _installer(vpage, refmode == "pin"),
+                      f"{secondary.source}: {secondary.install}", kind="install"))
+    if refmode == "gup_release":
+        steps.append(Step("mmu_set_spte: kvm_release_pfn_clean -> put_page", _release_reference,
+                          "arch/x86/kvm/mmu.c mmu_set_spte (2.6.30, commit acb66dd051d0)", kind="put_page"))
+    if under_ptl:
+        steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", KVM_FAULT))
+        steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE, choose=_done))
+    else:
+        steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", KVM_FAULT, choose=_done))
+
+    if scheme.fault_retry is not None:
+        steps += _retry_path(secondary, takes_ref, under_ptl, attempts)
+    steps.append(unlock_ptl(f"{walker}: pte none, nothing to map: pte_unmap_unlock", FOLLOW_PAGE,
+                            label="no_page", choose=_done))
+    return link(name, steps)
+
+
+def _retry_path(secondary, takes_ref: bool, under_ptl: bool, attempts: int) -> list:
+    """out_unlock: drop the lock(s), release the reference, fault again (or give up)."""
+    path = [unlock_mmu(f"{secondary.fault}: retry: unlock {secondary.lock}", KVM_FAULT, label="retry")]
+    if under_ptl:
+        path.append(unlock_ptl("follow_page: retry: pte_unmap_unlock", FOLLOW_PAGE))
+    if takes_ref:
+        path.append(Step("out_unlock: kvm_release_pfn_clean -> put_page", _release_reference,
+                         KVM_FAULT, kind="put_page"))
+    last = path[-1]
+    path[-1] = replace(last, run=_counting_attempt(last.run), choose=_again_if_below(attempts))
+    return path
+
+
+# -- step bodies ---------------------------------------------------------------
+
+def _no_change(s: System, t: int) -> System:
+    return s
+
+
+def _done(s: System, t: int) -> str:
+    return DONE
+
+
+def _reader(vpage: int):
+    def run(s: System, t: int) -> System:
+        return with_local(s, t, pfn=s.ptes[vpage])
+    return run
+
+
+def _found_or(missing: str):
+    def choose(s: System, t: int):
+        return missing if local(s, t, "pfn") is None else _NEXT
+    return choose
+
+
+def _take_reference(s: System, t: int) -> System:
+    pfn = local(s, t, "pfn")
+    return with_local(get_page(s, pfn), t, ref=pfn)
+
+
+def _release_reference(s: System, t: int) -> System:
+    return with_local(put_page(s, local(s, t, "ref")), t, ref=None)
+
+
+def _installer(vpage: int, pinned: bool):
+    def run(s: System, t: int) -> System:
+        s = with_spte(s, vpage, Spte(local(s, t, "pfn"), pinned))
+        # a pinned spte now owns the reference the fault took
+        return with_local(s, t, ref=None) if pinned else s
+    return run
+
+
+def _retry_if(check):
+    def choose(s: System, t: int):
+        return "retry" if check(s, t) else _NEXT
+    return choose
+
+
+def _counting_attempt(run):
+    def counted(s: System, t: int) -> System:
+        s = run(s, t)
+        return with_local(s, t, attempt=local(s, t, "attempt", 1) + 1)
+    return counted
+
+
+def _again_if_below(attempts: int):
+    def choose(s: System, t: int):
+        return "begin" if local(s, t, "attempt") <= attempts else DONE
+    return choose
+
+
+#: ``choose`` returns this to fall through to the next step.
+_NEXT = None

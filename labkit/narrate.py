@@ -1,0 +1,146 @@
+"""Plain words and tables for a Trace: what the CLI prints and the status line shows.
+
+Nothing here decides anything; it only describes states that the engine made.
+"""
+from __future__ import annotations
+
+from .state import FREE, REUSED
+
+VIOLATION_WORDS = {
+    "use_after_free": "use after free",
+    "stale": "stale secondary entry",
+    "refcount": "page reference count wrong",
+    "sleep_in_atomic": "sleeping callback called in atomic context",
+}
+
+PAGE_WORDS = {"in_use": "in use", "free": "free", "reused": "reused by another owner", "unused": "unused"}
+
+
+def page_name(model, pfn) -> str:
+    return "none" if pfn is None else model.page_names[pfn]
+
+
+def spte_text(model, spte) -> str:
+    if spte is None:
+        return "none"
+    return model.page_names[spte.pfn] + (" (ref)" if spte.pinned else "")
+
+
+def focus(model, s):
+    """What the table shows: virtual page 0's pte and spte, and page P's count and state."""
+    page = s.pages[0]
+    return page_name(model, s.ptes[0]), spte_text(model, s.sptes[0]), page.refcount, page.state
+
+
+def events_table(trace):
+    import pandas as pd
+
+    model = trace.model
+    rows = []
+    for number, (name, move, broken) in enumerate(zip(trace.schedule, trace.moves, trace.violations), start=1):
+        pte, spte, refcount, state = focus(model, move.after)
+        rows.append({
+            "step": number, "thread": name, "action": move.step.action,
+            "pte": pte, "spte": spte, "refcount": refcount, "page_state": state,
+            "violation": ",".join(broken), "site": move.step.site,
+        })
+    columns = ["step", "thread", "action", "pte", "spte", "refcount", "page_state", "violation", "site"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def changes(model, before, after) -> str:
+    """The visible difference between two states, in short words."""
+    parts = []
+    for vpage, (old, new) in enumerate(zip(before.ptes, after.ptes)):
+        if old != new:
+            parts.append(f"pte[{vpage}] {page_name(model, old)} -> {page_name(model, new)}")
+    for vpage, (old, new) in enumerate(zip(before.sptes, after.sptes)):
+        if old != new:
+            parts.append(f"{model.secondary.entry}[{vpage}] {spte_text(model, old)} -> {spte_text(model, new)}")
+    for pfn, (old, new) in enumerate(zip(before.pages, after.pages)):
+        name = model.page_names[pfn]
+        if old.refcount != new.refcount:
+            parts.append(f"{name} refcount {old.refcount} -> {new.refcount}")
+        if old.state != new.state:
+            parts.append(f"{name} {PAGE_WORDS[old.state]} -> {PAGE_WORDS[new.state]}")
+    for (name, old), (_, new) in zip(before.counters, after.counters):
+        if old != new:
+            parts.append(f"{name} {old} -> {new}")
+    for lock in ("ptl", "mmu_lock"):
+        old, new = getattr(before, lock), getattr(after, lock)
+        if old != new:
+            word = "PTL" if lock == "ptl" else model.secondary.lock
+            parts.append(f"{word} taken" if new >= 0 else f"{word} released")
+    return "; ".join(parts) if parts else "no shared state changed"
+
+
+def freed_at(trace, pfn: int, upto: int):
+    """The last step (1-based, at most ``upto``) at which page ``pfn`` became free."""
+    found = None
+    for number in range(1, upto + 1):
+        before, after = trace.states[number - 1].pages[pfn], trace.states[number].pages[pfn]
+        if after.state == FREE and before.state != FREE:
+            found = number
+    return found
+
+
+def status(trace, step: int) -> str:
+    """One line in plain words about step ``step`` (0 = before anything ran)."""
+    model = trace.model
+    if not 0 <= step <= len(trace.moves):
+        raise ValueError(f"step {step} is outside this trace (0 to {len(trace.moves)})")
+    if step == 0:
+        return f"step 0: nothing has run yet ({model.scenario.label()})"
+    move = trace.moves[step - 1]
+    before = trace.states[step - 1]
+    name = trace.schedule[step - 1]
+    text = f"step {step}: {name} runs {move.step.action}"
+    broken = trace.violations[step - 1]
+    if move.step.kind == "access":
+        text = _access_words(trace, step, before, move)
+    if broken:
+        text += " — " + ", ".join(_violation_words(trace, step, v) for v in broken)
+    return text
+
+
+def _access_words(trace, step, before, move) -> str:
+    model = trace.model
+    vpage = model.guest_targets[before.threads[move.thread].pc]
+    spte = before.sptes[vpage]
+    who = "the guest" if model.secondary.name == "kvm" else "the device"
+    if spte is None:
+        return f"step {step}: {who} misses in its {model.secondary.entry} for page {vpage} (it would fault)"
+    name = model.page_names[spte.pfn]
+    state = before.pages[spte.pfn].state
+    text = f"step {step}: {who} uses page {name} through its {model.secondary.entry}"
+    if state in (FREE, REUSED):
+        freed = freed_at(trace, spte.pfn, step)
+        when = f" at step {freed}" if freed else ""
+        text += f", but page {name} was freed{when}"
+        if state == REUSED:
+            text += " and handed to another owner"
+    return text
+
+
+def _violation_words(trace, step, violation) -> str:
+    model = trace.model
+    if violation == "stale":
+        final = trace.states[step]
+        bad = [(v, s) for v, s in enumerate(final.sptes) if s is not None and s.pfn != final.ptes[v]]
+        vpage, spte = bad[0]
+        return (f"stale: at the end the {model.secondary.entry} for page {vpage} still maps "
+                f"{model.page_names[spte.pfn]} while the pte maps {page_name(model, final.ptes[vpage])}")
+    if violation == "sleep_in_atomic":
+        move = trace.moves[step - 1]
+        return f"sleep in atomic: {model.secondary.name}'s callback must sleep but {move.step.atomic}"
+    return VIOLATION_WORDS[violation]
+
+
+def numbered_steps(trace) -> list:
+    """``explain`` output: one line per step with thread, kernel function and state change."""
+    lines = []
+    for number, (name, move) in enumerate(zip(trace.schedule, trace.moves), start=1):
+        before = trace.states[number - 1]
+        lines.append(f"{number:3d}. [{name}] {move.step.action}")
+        lines.append(f"       {changes(trace.model, before, move.after)}")
+    return lines

@@ -1,0 +1,242 @@
+"""Notifier schemes as data: callbacks made of steps, and the check a fault makes.
+
+A :class:`Scheme` lists, for each notifier hook, the steps the secondary MMU's
+callback runs, plus what its fault path does before looking up the pte
+(``fault_begin``) and the check it makes under its lock before installing an
+entry (``fault_retry``).  The VM operations call whatever hooks a scheme
+defines, at 2.6.27's call sites (:mod:`labkit.operations`); the engine knows
+no scheme by name.  :func:`register_scheme` adds one, so a notebook cell can
+define a driver of its own and run it through ``simulate`` and ``explore``.
+
+The hooks, as include/linux/mmu_notifier.h (2.6.27) specifies them:
+
+``invalidate_page``
+    Called by ``ptep_clear_flush_notify`` after the pte is cleared and the CPU
+    TLB flushed, with the PTL held (try_to_unmap_one, do_wp_page), before the
+    page's reference is dropped.  Cannot sleep.
+``invalidate_range_start`` / ``invalidate_range_end``
+    Called around the zap of a range (unmap_vmas): start before the first pte
+    is cleared, end after the last; pages may be freed in between.  In 2.6.27
+    both run under rcu_read_lock(); in the proposals of Jan 2008 they were to
+    be called "outside the locks" so that XPMEM could sleep.
+
+Each template below is a function from a :class:`~labkit.program.Call` (which
+hook, which virtual pages, which driver) to a :class:`~labkit.program.Step`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from .locks import lock_mmu, unlock_mmu
+from .pages import put_page
+from .program import Call, Step
+from .state import System, counter, local, with_counter, with_local, with_spte
+
+SEQ, COUNT, ACTIVE = "mmu_notifier_seq", "mmu_notifier_count", "range_active"
+
+
+def callback_name(call: Call) -> str:
+    return call.secondary.callback_prefix + call.hook
+
+
+# -- callback step templates ------------------------------------------------
+
+def spin_lock(call: Call) -> Step:
+    """Take the driver's lock (KVM: spin_lock(&kvm->mmu_lock))."""
+    return lock_mmu(f"{callback_name(call)}: lock {call.secondary.lock}",
+                    f"{call.secondary.source}: {callback_name(call)} takes its lock")
+
+
+def spin_unlock(call: Call) -> Step:
+    return unlock_mmu(f"{callback_name(call)}: unlock {call.secondary.lock}",
+                      f"{call.secondary.source}: {callback_name(call)} drops its lock")
+
+
+def zap(call: Call) -> Step:
+    """Remove the entries of the call's pages; drop the reference a pinned entry holds.
+
+    KVM 2.6.27: kvm_unmap_hva -> rmap_remove -> kvm_release_pfn_clean.  The
+    secondary TLB flush that follows (kvm_flush_remote_tlbs, the GRU purge)
+    waits for guest accesses in flight, so the zap is one step.
+    """
+    vpages = call.vpages
+
+    def run(s: System, t: int) -> System:
+        for vpage in vpages:
+            spte = s.sptes[vpage]
+            if spte is not None:
+                s = with_spte(s, vpage, None)
+                if spte.pinned:
+                    s = put_page(s, spte.pfn)
+        return s
+
+    return Step(f"{callback_name(call)}: {call.secondary.zap}", run,
+                f"{call.secondary.source}: {call.secondary.zap}", kind="zap")
+
+
+def increment(name: str):
+    """Template: ``name++`` under the driver's lock (KVM: mmu_notifier_seq++, mmu_notifier_count++)."""
+    def template(call: Call) -> Step:
+        def run(s: System, t: int) -> System:
+            return with_counter(s, name, counter(s, name) + 1)
+        return Step(f"{callback_name(call)}: {name}++", run,
+                    f"{call.secondary.source}: {callback_name(call)}", kind="counter")
+    return template
+
+
+def decrement(name: str):
+    """Template: ``name--`` under the driver's lock (KVM: mmu_notifier_count--)."""
+    def template(call: Call) -> Step:
+        def run(s: System, t: int) -> System:
+            return with_counter(s, name, counter(s, name) - 1)
+        return Step(f"{callback_name(call)}: {name}--", run,
+                    f"{call.secondary.source}: {callback_name(call)}", kind="counter")
+    return template
+
+
+def read_counter(name: str, into: str = "seq"):
+    """Fault-side template: remember ``name`` before looking up the pte.
+
+    KVM 2.6.27 (arch/x86/kvm/mmu.c, tdp_page_fault): ``mmu_seq =
+    vcpu->kvm->mmu_notifier_seq; smp_rmb();`` before gfn_to_pfn.
+    """
+    def template(call: Call) -> Step:
+        def run(s: System, t: int) -> System:
+            return with_local(s, t, **{into: counter(s, name)})
+        return Step(f"{call.secondary.fault}: {into} = {name}; smp_rmb()", run,
+                    f"{call.secondary.source}: {call.secondary.fault} reads the sequence first",
+                    kind="read_begin")
+    return template
+
+
+# -- fault-side checks (evaluated under the driver's lock) -------------------
+
+def mmu_notifier_retry(s: System, t: int) -> bool:
+    """include/linux/kvm_host.h (2.6.27): retry if a range is in progress or seq moved."""
+    return counter(s, COUNT) != 0 or counter(s, SEQ) != local(s, t, "seq")
+
+
+def sequence_moved(s: System, t: int) -> bool:
+    """Retry if an invalidate_page bumped the sequence since the fault read it."""
+    return counter(s, SEQ) != local(s, t, "seq")
+
+
+def range_active(s: System, t: int) -> bool:
+    """GRU's dropin refusal: retry while a range invalidate is active (ms_range_active)."""
+    return counter(s, ACTIVE) != 0
+
+
+# -- the scheme ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scheme:
+    """A notifier user: its callbacks (tuples of step templates) and its fault-side check.
+
+    name, summary:  how traces and tables call it.
+    counters:       the driver's integer state and initial values, e.g. ``((SEQ, 0),)``.
+    invalidate_page, invalidate_range_start, invalidate_range_end:
+                    step templates run by the VM operation at the hook's call site;
+                    an empty tuple means the driver does not register the hook.
+    fault_begin:    templates the fault runs before reading the pte.
+    fault_retry:    ``(System, t) -> bool`` under the driver's lock; True = do not install.
+    retry_name:     the kernel's name for that check, for labels.
+    source:         where it comes from (kernel file and version, or Message-ID).
+    """
+
+    name: str
+    summary: str
+    counters: tuple = ()
+    invalidate_page: tuple = ()
+    invalidate_range_start: tuple = ()
+    invalidate_range_end: tuple = ()
+    fault_begin: tuple = ()
+    fault_retry: Optional[Callable[[System, int], bool]] = None
+    retry_name: str = "retry check"
+    source: str = ""
+
+    def hooks(self) -> tuple:
+        """The hooks this scheme registers, in mmu_notifier_ops order."""
+        names = ("invalidate_page", "invalidate_range_start", "invalidate_range_end")
+        return tuple(name for name in names if getattr(self, name))
+
+    @property
+    def has_range(self) -> bool:
+        return bool(self.invalidate_range_start or self.invalidate_range_end)
+
+
+SCHEMES: dict = {}
+
+
+def register_scheme(scheme: Scheme, replace: bool = False) -> Scheme:
+    """Make ``scheme`` available by name to Scenario, simulate, explore and the widgets."""
+    if not isinstance(scheme, Scheme):
+        raise TypeError(f"register_scheme takes a labkit.Scheme, not {type(scheme).__name__}")
+    if scheme.name in SCHEMES and not replace:
+        raise ValueError(f"a scheme named {scheme.name!r} exists; pass replace=True to redefine it")
+    if scheme.fault_retry is not None and not scheme.counters:
+        raise ValueError(f"scheme {scheme.name!r} checks something on the fault path but declares no counters")
+    SCHEMES[scheme.name] = scheme
+    return scheme
+
+
+_ZAP = (spin_lock, zap, spin_unlock)
+
+register_scheme(Scheme(
+    name="none",
+    summary="no notifier: the secondary MMU is never told (KVM before 2.6.27 pinned pages forever)",
+    source="pre-mmu_notifier KVM (2.6.25/2.6.26)",
+))
+register_scheme(Scheme(
+    name="page",
+    summary="invalidate_page only: try_to_unmap_one and do_wp_page notify under the PTL",
+    invalidate_page=_ZAP,
+    source="mm/rmap.c try_to_unmap_one, mm/memory.c do_wp_page via ptep_clear_flush_notify (2.6.27)",
+))
+register_scheme(Scheme(
+    name="page_seq",
+    summary="invalidate_page that also bumps mmu_notifier_seq; the fault retries if it moved",
+    counters=((SEQ, 0),),
+    invalidate_page=(spin_lock, increment(SEQ), zap, spin_unlock),
+    fault_begin=(read_counter(SEQ),),
+    fault_retry=sequence_moved,
+    retry_name="mmu_notifier_seq changed?",
+    source="virt/kvm/kvm_main.c kvm_mmu_notifier_invalidate_page (2.6.27)",
+))
+register_scheme(Scheme(
+    name="range",
+    summary=("Andrea's reading: range_start zaps, range_end zaps again, invalidate_page for rmap; "
+             "safety rests on the page reference the spte holds"),
+    invalidate_page=_ZAP,
+    invalidate_range_start=_ZAP,
+    invalidate_range_end=_ZAP,
+    source="Arcangeli, 31 Jan 2008 <20080131105241.GH7185@v2.random>",
+))
+register_scheme(Scheme(
+    name="range_block",
+    summary=("Christoph's proposal: range_start zaps and raises an active count that refuses new "
+             "entries until range_end; no invalidate_page, no page reference"),
+    counters=((ACTIVE, 0),),
+    invalidate_range_start=(spin_lock, increment(ACTIVE), zap, spin_unlock),
+    invalidate_range_end=(spin_lock, decrement(ACTIVE), spin_unlock),
+    fault_retry=range_active,
+    retry_name="range_active != 0?",
+    source=("Lameter, 30 Jan 2008, quoted in <20080131105241.GH7185@v2.random>; "
+            "GRU's ms_range_active (drivers/misc/sgi-gru/grufault.c)"),
+))
+register_scheme(Scheme(
+    name="range_seq",
+    summary=("what 2.6.27 merged for KVM: range_start raises mmu_notifier_count and zaps, range_end "
+             "bumps mmu_notifier_seq then lowers the count, invalidate_page bumps seq and zaps; the "
+             "fault reads seq first and retries if count != 0 or seq moved"),
+    counters=((COUNT, 0), (SEQ, 0)),
+    invalidate_page=(spin_lock, increment(SEQ), zap, spin_unlock),
+    invalidate_range_start=(spin_lock, increment(COUNT), zap, spin_unlock),
+    invalidate_range_end=(spin_lock, increment(SEQ), decrement(COUNT), spin_unlock),
+    fault_begin=(read_counter(SEQ),),
+    fault_retry=mmu_notifier_retry,
+    retry_name="mmu_notifier_retry",
+    source="virt/kvm/kvm_main.c, include/linux/kvm_host.h, arch/x86/kvm/mmu.c (2.6.27, commit cddb8a5c14aa era)",
+))
+
+BUILTIN_SCHEMES = ("none", "page", "page_seq", "range", "range_block", "range_seq")

@@ -1,0 +1,77 @@
+"""The secondary MMUs of the 2008 thread: KVM, SGI's GRU and XPMEM.
+
+They share one model of their mappings (an entry per virtual page, filled by a
+fault path and zapped by notifier callbacks under the driver's lock) and
+differ in what the thread argued about:
+
+* ``kvm``: get_user_pages fills an spte once; from then on the CPU walks it in
+  hardware (arch/x86/kvm/mmu.c).  Callbacks spin on ``kvm->mmu_lock``.
+* ``gru``: an external TLB; every miss is refilled in software by walking the
+  Linux page table (drivers/misc/sgi-gru/grufault.c, ``gru_try_dropin``).
+  Callbacks flush the GRU TLB and do not sleep.
+* ``xpmem``: SGI's cross-partition memory (out of tree).  Pages are exported to
+  other hosts; recalling them is a message exchange, so its callbacks *must
+  sleep* (Robin Holt, <20080130161123.GS26420@sgi.com>).
+
+The cost of a refill (claim C1) lives in :mod:`labkit.costs`; here only names
+and the sleeping requirement differ.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Secondary:
+    name: str
+    entry: str           # what one mapping is called
+    lock: str            # the driver's lock, as the traces name it
+    callback_prefix: str  # driver callback = prefix + hook name
+    fault: str           # the driver's fault (refill) function
+    install: str         # the function that writes the entry
+    zap: str             # the function that removes entries
+    sleeps: bool         # callbacks must be able to sleep
+    refill: str          # how a miss is served, in plain words
+    source: str
+
+
+KVM = Secondary(
+    name="kvm",
+    entry="spte",
+    lock="kvm->mmu_lock",
+    callback_prefix="kvm_mmu_notifier_",
+    fault="tdp_page_fault",
+    install="mmu_set_spte",
+    zap="kvm_unmap_hva",
+    sleeps=False,
+    refill="once per spte by get_user_pages; afterwards the CPU walks the spte in hardware",
+    source="virt/kvm/kvm_main.c, arch/x86/kvm/mmu.c (2.6.27)",
+)
+
+GRU = Secondary(
+    name="gru",
+    entry="GRU TLB entry",
+    lock="the GRU driver's lock (modelled like kvm->mmu_lock)",
+    callback_prefix="gru_",
+    fault="gru_try_dropin",
+    install="tfh_write_restart (TLB dropin)",
+    zap="gru_flush_tlb_range",
+    sleeps=False,
+    refill="on every GRU TLB miss, in software, by walking the Linux page table",
+    source="drivers/misc/sgi-gru/grufault.c, grutlbpurge.c (2.6.27/2.6.28)",
+)
+
+XPMEM = Secondary(
+    name="xpmem",
+    entry="XPMEM remote mapping",
+    lock="the XPMEM driver's lock (a sleeping lock in XPMEM; modelled like kvm->mmu_lock)",
+    callback_prefix="xpmem_",
+    fault="xpmem_fault_handler",
+    install="xpmem remote pte install",
+    zap="xpmem recall (message to the remote host, waits for the answer)",
+    sleeps=True,
+    refill="get_user_pages on a remote request; the remote host then maps the page itself",
+    source="SGI XPMEM patches, Jan-Feb 2008 (out of tree); Robin Holt <20080130161123.GS26420@sgi.com>",
+)
+
+SECONDARIES = {s.name: s for s in (KVM, GRU, XPMEM)}

@@ -1,0 +1,90 @@
+"""Schedules described by *when* things happen, not by thread names step by step.
+
+A hand-written schedule (``"fault,fault,vm,..."``) only fits one
+configuration: ``pin`` adds a get_page step, ``range_seq`` a sequence read.
+The slider in the lab asks a configuration-independent question instead:
+after how many of the VM operation's steps does the secondary fault read the
+pte, and after how many does it install its entry?  :func:`interleave`
+answers it with a schedule for any scenario, built by running the engine, so
+the same slider position means the same story under every configuration.
+"""
+from __future__ import annotations
+
+from .engine import advance
+from .scenario import Scenario, build
+
+READ_KINDS = ("read_begin", "lock", "pte_read", "get_page", "unlock")
+
+
+def vm_length(scenario: Scenario) -> int:
+    """How many steps the VM operation takes when it runs alone."""
+    return len(build(scenario).programs[0].steps)
+
+
+def interleave(scenario: Scenario, read_after: int, install_after: int, guest_after=None) -> tuple:
+    """A schedule where the fault reads the pte after ``read_after`` VM steps, installs after ``install_after``.
+
+    The guest accesses once the fault is done and at least ``guest_after``
+    VM steps have run (default: ``install_after``); the allocator goes last.
+    A thread that would be blocked yields to the others, so any pair of
+    numbers gives a complete, valid schedule.
+    """
+    model = build(scenario)
+    total = len(model.programs[0].steps)
+    for name, value in (("read_after", read_after), ("install_after", install_after)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= total:
+            raise ValueError(f"{name}={value!r}: must be a whole number from 0 to {total} (the VM's steps)")
+    if install_after < read_after:
+        raise ValueError(f"install_after={install_after} is before read_after={read_after}; "
+                         "the fault installs what it read")
+    guest_after = install_after if guest_after is None else guest_after
+    vm, faults = 0, [model.index(n) for n in model.names if n.startswith("fault")]
+    guest = model.index("guest")
+    state, names, vm_steps = model.initial, [], 0
+    while True:
+        order = _preference(model, state, vm_steps, faults, guest, read_after, install_after, guest_after)
+        for t in order:
+            move = advance(model, state, t)
+            if move is not None:
+                break
+        else:
+            return tuple(names)
+        state = move.after
+        names.append(model.names[t])
+        vm_steps += t == vm
+
+
+def _preference(model, state, vm_steps, faults, guest, read_after, install_after, guest_after) -> list:
+    """Which thread should run now, best first; the others follow so that nobody deadlocks."""
+    wanted = []
+    for t in faults:
+        step = _next(model, state, t)
+        if step is None:
+            continue
+        reading = step.kind in READ_KINDS and not _read_done(model, state, t)
+        if vm_steps >= (read_after if reading else install_after):
+            wanted.append(t)
+    faults_done = all(_next(model, state, t) is None for t in faults)
+    if faults_done and vm_steps >= guest_after:
+        wanted.append(guest)
+    rest = [0] + faults + [guest] + list(range(guest + 1, len(model.programs)))
+    return wanted + [t for t in rest if t not in wanted]
+
+
+def _next(model, state, t):
+    program = model.programs[t]
+    pc = state.threads[t].pc
+    return None if pc >= len(program.steps) else program.steps[pc]
+
+
+def _read_done(model, state, t) -> bool:
+    """The fault has read the pte in this attempt and dropped what it held for the read."""
+    program = model.programs[t]
+    pc = state.threads[t].pc
+    begin = program.labels["begin"]
+    kinds = [program.steps[i].kind for i in range(begin, pc)]
+    if "pte_read" not in kinds:
+        return False
+    step = program.steps[pc]
+    # off_under_ptl keeps the PTL: its read phase ends at the pte read itself
+    return not (step.kind in ("get_page", "unlock") and state.ptl == t)

@@ -24,6 +24,12 @@ kvm_release_pfn_clean(pfn); return 0`` and the vCPU faults again), at most
 ``attempts`` times; then the model gives up, as a vCPU that is descheduled
 would.  A pte that is already gone means there is nothing to map
 (get_user_pages fails: the vma or the page is gone).
+
+GRU's atomic_pte_lookup reads the pte without the PTL.  The model reads it
+under the PTL in every mode: a single read inside another thread's PTL section
+sees the pte either before or after that section's clear, which the
+interleavings already cover, so the lock changes no verdict, and it keeps one
+fault path for every driver.
 """
 from __future__ import annotations
 
@@ -32,22 +38,34 @@ from dataclasses import replace
 from .locks import lock_mmu, lock_ptl, unlock_mmu, unlock_ptl
 from .pages import get_page, put_page
 from .program import DONE, Call, Step, link
-from .state import Spte, System, local, with_local, with_spte
+from .secondary import HARDWARE_INVALIDATES
+from .state import Spte, System, counter, local, with_local, with_spte
 
 REFMODES = ("off", "pin", "gup_release", "off_under_ptl")
 
 FOLLOW_PAGE = "mm/memory.c follow_page (2.6.27)"
 KVM_FAULT = "arch/x86/kvm/mmu.c tdp_page_fault / nonpaging_map (2.6.27)"
+GRU_FAULT = "drivers/misc/sgi-gru/grufault.c gru_try_dropin (2.6.27/2.6.28): the NOTE on the dropin race"
 
 
 def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attempts: int):
     """Build the fault thread for one vCPU (or one GRU context) faulting on ``vpage``."""
     takes_ref = refmode in ("pin", "gup_release")
     under_ptl = refmode == "off_under_ptl"
-    walker = "get_user_pages -> follow_page" if takes_ref else "follow_page"
+    walker = "get_user_pages -> follow_page" if takes_ref else (
+        "atomic_pte_lookup" if secondary.name == "gru" else "follow_page")
     call = Call("fault", (vpage,), None, secondary.fault, secondary)
 
     begin = [template(call) for template in scheme.fault_begin]
+    if secondary.hardware_drop:
+        begin.insert(0, Step(f"{secondary.fault}: read the TFH (the hardware now watches for invalidates)",
+                             _note_hardware_invalidates, GRU_FAULT, kind="read_begin"))
+    early = scheme.fault_retry is not None and scheme.check_at == "begin"
+    if early:
+        begin.append(Step(f"{secondary.fault}: {scheme.retry_name}", _no_change, KVM_FAULT if not
+                          secondary.hardware_drop else GRU_FAULT, kind="check",
+                          choose=_retry_if(scheme.fault_retry, "refused")))
+    checks = (scheme.fault_retry is not None and not early) or secondary.hardware_drop
     steps = begin + [
         lock_ptl(f"{walker}: pte_offset_map_lock", FOLLOW_PAGE),
         Step(f"{walker}: read the pte", _reader(vpage), FOLLOW_PAGE, kind="pte_read",
@@ -59,11 +77,16 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
     if not under_ptl:
         steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE))
     steps.append(lock_mmu(f"{secondary.fault}: lock {secondary.lock}", KVM_FAULT))
-    if scheme.fault_retry is not None:
+    if scheme.fault_retry is not None and not early:
         steps.append(Step(f"{secondary.fault}: {scheme.retry_name}", _no_change, KVM_FAULT, kind="check",
                           choose=_retry_if(scheme.fault_retry)))
-    steps.append(Step(f"{secondary.install}: {secondary.entry} = pfn", _installer(vpage, refmode == "pin"),
-                      f"{secondary.source}: {secondary.install}", kind="install"))
+    if secondary.hardware_drop:
+        steps.append(Step(f"{secondary.install}: dropin, ignored by the hardware if an invalidate came since the TFH",
+                          _hardware_installer(vpage, refmode == "pin"), GRU_FAULT, kind="install",
+                          choose=_retry_if(_hardware_dropped)))
+    else:
+        steps.append(Step(f"{secondary.install}: {secondary.entry} = pfn", _installer(vpage, refmode == "pin"),
+                          f"{secondary.source}: {secondary.install}", kind="install"))
     if refmode == "gup_release":
         steps.append(Step("mmu_set_spte: kvm_release_pfn_clean -> put_page", _release_reference,
                           "arch/x86/kvm/mmu.c mmu_set_spte (2.6.30, commit acb66dd051d0)", kind="put_page"))
@@ -73,8 +96,12 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
     else:
         steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", KVM_FAULT, choose=_done))
 
-    if scheme.fault_retry is not None:
+    if checks:
         steps += _retry_path(secondary, takes_ref, under_ptl, attempts)
+    if early:
+        steps.append(Step(f"{secondary.fault}: refused, wait for range_end and fault again", _counting_attempt(_no_change),
+                          KVM_FAULT if not secondary.hardware_drop else GRU_FAULT, kind="retry", label="refused",
+                          choose=_again_if_below(attempts)))
     steps.append(unlock_ptl(f"{walker}: pte none, nothing to map: pte_unmap_unlock", FOLLOW_PAGE,
                             label="no_page", choose=_done))
     return link(name, steps)
@@ -132,9 +159,25 @@ def _installer(vpage: int, pinned: bool):
     return run
 
 
-def _retry_if(check):
+def _note_hardware_invalidates(s: System, t: int) -> System:
+    return with_local(s, t, tfh=counter(s, HARDWARE_INVALIDATES))
+
+
+def _hardware_dropped(s: System, t: int) -> bool:
+    return counter(s, HARDWARE_INVALIDATES) != local(s, t, "tfh")
+
+
+def _hardware_installer(vpage: int, pinned: bool):
+    install = _installer(vpage, pinned)
+
+    def run(s: System, t: int) -> System:
+        return s if _hardware_dropped(s, t) else install(s, t)
+    return run
+
+
+def _retry_if(check, target: str = "retry"):
     def choose(s: System, t: int):
-        return "retry" if check(s, t) else _NEXT
+        return target if check(s, t) else _NEXT
     return choose
 
 

@@ -160,7 +160,7 @@ def cow_program(scheme, secondary, vpage: int, era: str, old: int, new: int):
         *before,
         Step("do_wp_page: ptep_clear_flush (pte cleared, CPU TLB flushed)", _clear(vpage), site, kind="pte_clear"),
         *at_clear,
-        Step("do_wp_page: page_add_new_anon_rmap, set_pte_at (pte -> new page)", _point(vpage, new), site,
+        Step("do_wp_page: set_pte_at (pte -> new page), page_add_new_anon_rmap", _point(vpage, new), site,
              kind="pte_set"),
         Step("do_wp_page: page_remove_rmap(old_page), page_cache_release -> put_page", _put(old), site,
              kind="put_page"),

@@ -149,7 +149,7 @@ def build(scenario: Scenario) -> Model:
         sptes=(None,) * n,
         ptl=NOBODY,
         mmu_lock=NOBODY,
-        counters=tuple(sorted(scheme.counters)),
+        counters=tuple(sorted(scheme.counters + secondary.counters)),
         threads=tuple(Thread(0) for _ in programs),
     )
     return Model(scenario, names, tuple(programs), initial, external_references(scenario.op, n),

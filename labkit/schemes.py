@@ -31,6 +31,7 @@ from typing import Callable, Optional
 from .locks import lock_mmu, unlock_mmu
 from .pages import put_page
 from .program import Call, Step
+from .secondary import HARDWARE_INVALIDATES
 from .state import System, counter, local, with_counter, with_local, with_spte
 
 SEQ, COUNT, ACTIVE = "mmu_notifier_seq", "mmu_notifier_count", "range_active"
@@ -61,8 +62,11 @@ def zap(call: Call) -> Step:
     waits for guest accesses in flight, so the zap is one step.
     """
     vpages = call.vpages
+    hardware = call.secondary.hardware_drop
 
     def run(s: System, t: int) -> System:
+        if hardware:  # every GRU flush counts as an invalidate seen by the hardware
+            s = with_counter(s, HARDWARE_INVALIDATES, counter(s, HARDWARE_INVALIDATES) + 1)
         for vpage in vpages:
             spte = s.sptes[vpage]
             if spte is not None:
@@ -139,7 +143,11 @@ class Scheme:
                     step templates run by the VM operation at the hook's call site;
                     an empty tuple means the driver does not register the hook.
     fault_begin:    templates the fault runs before reading the pte.
-    fault_retry:    ``(System, t) -> bool`` under the driver's lock; True = do not install.
+    fault_retry:    ``(System, t) -> bool``; True = do not install, release and fault again.
+    check_at:       where the fault makes that check: ``"install"`` (under the
+                    driver's lock, just before installing: KVM's mmu_notifier_retry)
+                    or ``"begin"`` (before the pte lookup, without a lock: GRU's
+                    ms_range_active test in gru_try_dropin).
     retry_name:     the kernel's name for that check, for labels.
     source:         where it comes from (kernel file and version, or Message-ID).
     """
@@ -152,8 +160,18 @@ class Scheme:
     invalidate_range_end: tuple = ()
     fault_begin: tuple = ()
     fault_retry: Optional[Callable[[System, int], bool]] = None
+    check_at: str = "install"
     retry_name: str = "retry check"
     source: str = ""
+
+    def __post_init__(self):
+        if self.check_at not in ("install", "begin"):
+            raise ValueError(f"check_at={self.check_at!r}: choose 'install' or 'begin'")
+        for hook in ("invalidate_page", "invalidate_range_start", "invalidate_range_end", "fault_begin"):
+            templates = getattr(self, hook)
+            if not isinstance(templates, tuple) or not all(callable(t) for t in templates):
+                raise ValueError(f"scheme {self.name!r}: {hook} must be a tuple of step templates "
+                                 "(functions from a Call to a Step), e.g. (spin_lock, zap, spin_unlock)")
 
     def hooks(self) -> tuple:
         """The hooks this scheme registers, in mmu_notifier_ops order."""
@@ -239,4 +257,20 @@ register_scheme(Scheme(
     source="virt/kvm/kvm_main.c, include/linux/kvm_host.h, arch/x86/kvm/mmu.c (2.6.27, commit cddb8a5c14aa era)",
 ))
 
+register_scheme(Scheme(
+    name="gru",
+    summary=("the GRU driver as merged: invalidate_page flushes, range_start raises ms_range_active and "
+             "flushes, range_end lowers it; gru_try_dropin tests ms_range_active before the lockless pte "
+             "lookup, and the hardware ignores a dropin that an invalidate overtook (secondary='gru')"),
+    counters=((ACTIVE, 0),),
+    invalidate_page=_ZAP,
+    invalidate_range_start=(spin_lock, increment(ACTIVE), zap, spin_unlock),
+    invalidate_range_end=(spin_lock, decrement(ACTIVE), spin_unlock),
+    fault_retry=range_active,
+    check_at="begin",
+    retry_name="ms_range_active != 0? (failactive)",
+    source="drivers/misc/sgi-gru/grufault.c gru_try_dropin, grutlbpurge.c (2008)",
+))
+
+#: The six schemes of the thread, in the order the verdict matrix lists them.
 BUILTIN_SCHEMES = ("none", "page", "page_seq", "range", "range_block", "range_seq")

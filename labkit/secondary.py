@@ -7,8 +7,12 @@ differ in what the thread argued about:
 * ``kvm``: get_user_pages fills an spte once; from then on the CPU walks it in
   hardware (arch/x86/kvm/mmu.c).  Callbacks spin on ``kvm->mmu_lock``.
 * ``gru``: an external TLB; every miss is refilled in software by walking the
-  Linux page table (drivers/misc/sgi-gru/grufault.c, ``gru_try_dropin``).
-  Callbacks flush the GRU TLB and do not sleep.
+  Linux page table (drivers/misc/sgi-gru/grufault.c, ``gru_try_dropin``:
+  atomic_pte_lookup, no PTL, no page reference).  Callbacks flush the GRU
+  TLB and do not sleep.  grufault.c: "The GRU contains magic hardware that
+  eliminates races between TLB invalidates and TLB dropins. If an invalidate
+  occurs in the window between reading the TFH and the subsequent TLB dropin,
+  the dropin is ignored."  The model keeps that rule (``hardware_drop``).
 * ``xpmem``: SGI's cross-partition memory (out of tree).  Pages are exported to
   other hosts; recalling them is a message exchange, so its callbacks *must
   sleep* (Robin Holt, <20080130161123.GS26420@sgi.com>).
@@ -19,6 +23,8 @@ and the sleeping requirement differ.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+HARDWARE_INVALIDATES = "gru_hw_invalidates"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,14 @@ class Secondary:
     sleeps: bool         # callbacks must be able to sleep
     refill: str          # how a miss is served, in plain words
     source: str
+    #: GRU only: the hardware ignores a TLB dropin if an invalidate reached the
+    #: GRU between reading the fault (TFH) and the dropin.  Modelled as a
+    #: counter every flush bumps and the dropin compares.
+    hardware_drop: bool = False
+
+    @property
+    def counters(self) -> tuple:
+        return ((HARDWARE_INVALIDATES, 0),) if self.hardware_drop else ()
 
 
 KVM = Secondary(
@@ -59,6 +73,7 @@ GRU = Secondary(
     sleeps=False,
     refill="on every GRU TLB miss, in software, by walking the Linux page table",
     source="drivers/misc/sgi-gru/grufault.c, grutlbpurge.c (2.6.27/2.6.28)",
+    hardware_drop=True,
 )
 
 XPMEM = Secondary(

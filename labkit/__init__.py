@@ -16,6 +16,9 @@ from .scenario import Scenario, build
 from .schemes import SCHEMES, Scheme, register_scheme
 from .secondary import SECONDARIES
 from .trace import Trace, simulate
+from .explore import Exploration, explore
+from .verdicts import verdicts
 
 __all__ = ["Scenario", "Scheme", "Step", "Call", "Trace", "simulate", "build", "register_scheme",
+           "Exploration", "explore", "verdicts",
            "SCHEMES", "SECONDARIES", "OPS", "REFMODES", "ERAS", "RELEASES", "INVARIANTS"]

@@ -48,9 +48,27 @@ def events_table(trace):
     return pd.DataFrame(rows, columns=columns)
 
 
-def changes(model, before, after) -> str:
-    """The visible difference between two states, in short words."""
+def _local_text(model, name, value) -> str:
+    if name in ("pfn", "ref"):
+        return page_name(model, value)
+    if name == "gathered":
+        return "[" + ", ".join(model.page_names[pfn] for pfn in value) + "]"
+    return str(value)
+
+
+def local_changes(model, before, after, t) -> list:
+    """What thread ``t`` now remembers: the pfn it read, the reference it holds, the seq it saved."""
+    old, new = dict(before.threads[t].local), dict(after.threads[t].local)
     parts = []
+    for name in sorted(new):
+        if old.get(name, None) != new[name] and not (name == "ref" and new[name] is None and name not in old):
+            parts.append(f"{model.names[t]} remembers {name} = {_local_text(model, name, new[name])}")
+    return parts
+
+
+def changes(model, before, after, t=None) -> str:
+    """The visible difference between two states, in short words (and thread ``t``'s locals, if given)."""
+    parts = [] if t is None else local_changes(model, before, after, t)
     for vpage, (old, new) in enumerate(zip(before.ptes, after.ptes)):
         if old != new:
             parts.append(f"pte[{vpage}] {page_name(model, old)} -> {page_name(model, new)}")
@@ -122,6 +140,16 @@ def _access_words(trace, step, before, move) -> str:
     return text
 
 
+def violation_words(trace, violation) -> str:
+    """Plain words for ``violation`` at the step where this trace first breaks it."""
+    step = trace.first_violation(violation)
+    if step is None:
+        return f"this run does not break {violation}"
+    if violation == "use_after_free":
+        return status(trace, step).split(" — ")[0]
+    return f"step {step}: " + _violation_words(trace, step, violation)
+
+
 def _violation_words(trace, step, violation) -> str:
     model = trace.model
     if violation == "stale":
@@ -142,5 +170,9 @@ def numbered_steps(trace) -> list:
     for number, (name, move) in enumerate(zip(trace.schedule, trace.moves), start=1):
         before = trace.states[number - 1]
         lines.append(f"{number:3d}. [{name}] {move.step.action}")
-        lines.append(f"       {changes(trace.model, before, move.after)}")
+        if move.step.kind == "access":
+            detail = _access_words(trace, number, before, move).split(": ", 1)[1]
+        else:
+            detail = changes(trace.model, before, move.after, move.thread)
+        lines.append(f"       {detail}")
     return lines

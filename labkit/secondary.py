@@ -31,7 +31,8 @@ HARDWARE_INVALIDATES = "gru_hw_invalidates"
 class Secondary:
     name: str
     entry: str           # what one mapping is called
-    lock: str            # the driver's lock, as the traces name it
+    lock: str            # the driver's lock, as the traces name it (KVM's is real; the
+                         # others stand for whatever serialises install against zap)
     callback_prefix: str  # driver callback = prefix + hook name
     fault: str           # the driver's fault (refill) function
     install: str         # the function that writes the entry
@@ -65,7 +66,7 @@ KVM = Secondary(
 GRU = Secondary(
     name="gru",
     entry="GRU TLB entry",
-    lock="the GRU driver's lock (modelled like kvm->mmu_lock)",
+    lock="gru lock",  # the model serialises dropin and flush like KVM's mmu_lock
     callback_prefix="gru_",
     fault="gru_try_dropin",
     install="tfh_write_restart (TLB dropin)",
@@ -79,7 +80,7 @@ GRU = Secondary(
 XPMEM = Secondary(
     name="xpmem",
     entry="XPMEM remote mapping",
-    lock="the XPMEM driver's lock (a sleeping lock in XPMEM; modelled like kvm->mmu_lock)",
+    lock="xpmem lock",  # a sleeping lock in XPMEM; the model serialises like KVM's mmu_lock
     callback_prefix="xpmem_",
     fault="xpmem_fault_handler",
     install="xpmem remote pte install",

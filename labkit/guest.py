@@ -11,9 +11,12 @@ from __future__ import annotations
 from .program import Step, link
 
 ACCESS = {
-    "kvm": ("guest access: the CPU walks the spte in hardware", "arch/x86/kvm/x86.c vcpu_enter_guest (guest mode)"),
-    "gru": ("GRU instruction: the GRU TLB translates the address", "drivers/misc/sgi-gru (GRU hardware TLB)"),
-    "xpmem": ("remote host accesses the exported page", "XPMEM remote mapping (out of tree)"),
+    "kvm": ("vcpu_enter_guest: guest access, the CPU walks the spte in hardware",
+            "arch/x86/kvm/x86.c vcpu_enter_guest (the vCPU runs in guest mode)"),
+    "gru": ("GRU instruction: the GRU TLB translates the address",
+            "drivers/misc/sgi-gru (the GRU's hardware TLB)"),
+    "xpmem": ("xpmem remote access: the remote host uses the exported page",
+              "XPMEM remote mapping (out of tree)"),
 }
 
 

@@ -1,0 +1,88 @@
+"""A kernel developer defines a scheme in a notebook cell and runs it through everything else."""
+import pytest
+
+import labkit
+from labkit import Scenario, Scheme, explore, register_scheme, simulate
+from labkit.schemes import SCHEMES, counter, local, spin_lock, spin_unlock, zap
+from labkit.program import Step
+from labkit.state import with_counter, with_local
+
+
+def interval_notifier() -> Scheme:
+    """mmu_interval_notifier (5.5): invalidate makes the sequence odd; read_begin waits for it to be even."""
+    def set_seq(call):
+        return Step("mmu_interval_set_seq: invalidate_seq++ (odd: invalidating)",
+                    lambda s, t: with_counter(s, "invalidate_seq", counter(s, "invalidate_seq") + 1),
+                    "mm/mmu_notifier.c mn_itree_invalidate (5.5)")
+
+    def read_begin(call):
+        def run(s, t):
+            seq = counter(s, "invalidate_seq")
+            return None if seq % 2 else with_local(s, t, seq=seq)   # sleeps while invalidating
+        return Step("mmu_interval_read_begin", run, "mm/mmu_notifier.c mmu_interval_read_begin (5.5)")
+
+    return Scheme(
+        name="interval", summary="mmu_interval_notifier with read_begin/read_retry",
+        counters=(("invalidate_seq", 0),),
+        invalidate_range_start=(spin_lock, set_seq, zap, spin_unlock),
+        invalidate_range_end=(spin_lock, set_seq, spin_unlock),
+        fault_begin=(read_begin,),
+        fault_retry=lambda s, t: counter(s, "invalidate_seq") != local(s, t, "seq"),
+        retry_name="mmu_interval_read_retry",
+    )
+
+
+@pytest.fixture
+def registered():
+    names = []
+
+    def add(scheme):
+        register_scheme(scheme, replace=True)
+        names.append(scheme.name)
+        return scheme
+    yield add
+    for name in names:
+        SCHEMES.pop(name, None)
+        labkit.scenario.build.cache_clear()
+
+
+def test_an_interval_notifier_defined_in_a_dozen_lines_is_safe_without_a_refcount(registered):
+    registered(interval_notifier())
+    for refmode in ("off", "gup_release"):
+        result = explore(Scenario(op="zap", scheme="interval", refmode=refmode))
+        assert result.complete and not any(result.violated.values()), result.summary()
+
+
+def test_a_driver_that_forgets_to_bump_its_sequence_is_caught(registered):
+    """A deliberately buggy driver: range_end lowers nothing and bumps nothing."""
+    good = SCHEMES["range_seq"]
+    buggy = Scheme(name="forgetful", summary="range_end forgets mmu_notifier_seq++",
+                   counters=good.counters, invalidate_page=good.invalidate_page,
+                   invalidate_range_start=(spin_lock, spin_unlock), invalidate_range_end=(spin_lock, spin_unlock),
+                   fault_begin=good.fault_begin, fault_retry=good.fault_retry)
+    registered(buggy)
+    result = explore(Scenario(op="zap", scheme="forgetful", refmode="off"))
+    assert result.violated["use_after_free"]
+    trace = simulate(Scenario(op="zap", scheme="forgetful", refmode="off"), result.shortest["use_after_free"])
+    assert "use_after_free" in trace.violations[-1]
+
+
+def test_a_driver_that_drops_a_reference_twice_breaks_the_refcount(registered):
+    def double_put(call):
+        def run(s, t):
+            from labkit.pages import put_page
+            return put_page(s, 0)
+        return Step("buggy_invalidate_page: put_page", run, "a deliberately buggy driver")
+    registered(Scheme(name="double_put", summary="puts a page it never got", invalidate_page=(double_put,)))
+    result = explore(Scenario(op="rmap", scheme="double_put", refmode="off"))
+    assert result.violated["refcount"]
+
+
+def test_a_scheme_with_a_non_tuple_hook_is_refused_with_an_example():
+    with pytest.raises(ValueError, match=r"tuple of step templates .*\(spin_lock, zap, spin_unlock\)"):
+        Scheme(name="wrong", summary="", invalidate_page=[spin_lock])
+
+
+def test_registering_a_name_twice_needs_replace():
+    with pytest.raises(ValueError, match="replace=True"):
+        register_scheme(Scheme(name="range", summary="again"))

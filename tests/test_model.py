@@ -1,0 +1,205 @@
+"""The thread's argument, as executable specifications of the model.
+
+Schedules are built with ``interleave`` where the story is "the fault reads
+the pte after k VM steps and installs after m", so that the same story can be
+told under two configurations; explicit thread lists are used where the exact
+order is the point.
+"""
+import pytest
+
+import labkit
+from labkit import Scenario, simulate
+from labkit.engine import advance
+from labkit.schedules import interleave, vm_length
+from labkit.state import FREE, IN_USE
+
+
+def whole_window(scenario):
+    """The fault reads the pte before the VM starts and installs after the VM has finished."""
+    return interleave(scenario, 0, vm_length(scenario))
+
+
+def test_range_without_refcount_lets_guest_touch_freed_page():
+    """Arcangeli (C4): with range_end after the page is released, nothing but a reference protects it."""
+    scenario = Scenario(op="zap", scheme="range", refmode="off")
+    trace = simulate(scenario, whole_window(scenario))
+    assert "use_after_free" in trace.violated()
+    step = trace.first_violation("use_after_free")
+    assert trace.moves[step - 1].step.kind == "access"
+    assert "was freed at step" in trace.status(step)
+
+
+def test_same_schedule_with_pin_is_safe_from_use_after_free_but_leaves_a_stale_spte():
+    """The spte's reference keeps the page alive; range_end ran before the install, so nothing zaps it."""
+    scenario = Scenario(op="zap", scheme="range", refmode="pin")
+    trace = simulate(scenario, whole_window(scenario))
+    assert "use_after_free" not in trace.violated()
+    assert trace.violated() == ("stale",)
+    assert trace.final.pages[0].state == IN_USE and trace.final.pages[0].refcount == 1
+
+
+def test_the_canonical_schedule_as_thread_names():
+    scenario = Scenario(op="zap", scheme="range", refmode="off")
+    schedule = "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,fault,fault,fault,guest"
+    trace = simulate(scenario, schedule)
+    assert trace.violations[-1] == ("use_after_free", "stale")
+    assert list(trace.events.columns[:8]) == ["step", "thread", "action", "pte", "spte", "refcount",
+                                              "page_state", "violation"]
+    assert trace.events.loc[9, "page_state"] == FREE        # step 10: tlb_flush_mmu freed the page
+    assert trace.events.loc[9, "action"].startswith("tlb_flush_mmu")
+
+
+def test_sptes_are_rebuilt_after_range_start_until_the_pte_clear():
+    """Claim C3: range_start zaps, but the fault still finds the pte and builds a new spte."""
+    scenario = Scenario(op="zap", scheme="range", refmode="pin")
+    model = labkit.build(scenario)
+    start = [s for s in model.programs[0].steps if s.hook == "invalidate_range_start"]
+    schedule = ["vm"] * len(start) + ["fault"] * len(model.programs[1].steps)
+    trace = simulate(scenario, [name for name in schedule][:len(start) + 7])
+    assert trace.final.ptes[0] == 0, "the pte is not cleared yet"
+    assert trace.final.sptes[0] is not None and trace.final.sptes[0].pfn == 0, "a fresh spte maps P again"
+
+
+def test_range_seq_refuses_to_rebuild_sptes_inside_the_range():
+    """What 2.6.27 merged: mmu_notifier_count != 0 makes the fault retry instead of installing."""
+    scenario = Scenario(op="zap", scheme="range_seq", refmode="pin")
+    model = labkit.build(scenario)
+    start = len([s for s in model.programs[0].steps if s.hook == "invalidate_range_start"])
+    state = model.initial
+    for _ in range(start):
+        state = advance(model, state, 0).after
+    for _ in range(40):
+        move = advance(model, state, 1)
+        if move is None:
+            break
+        state = move.after
+    assert state.sptes[0] is None
+    assert dict(state.threads[1].local)["attempt"] == 3    # two attempts refused, then it gave up
+
+
+def test_rmap_with_invalidate_page_and_no_refcount_is_racy():
+    """try_to_unmap_one notifies under the PTL, but a fault that read the pte before the clear installs after."""
+    scenario = Scenario(op="rmap", scheme="page", refmode="off")
+    trace = simulate(scenario, whole_window(scenario))
+    assert "use_after_free" in trace.violated()
+
+
+def test_rmap_with_invalidate_page_is_safe_when_the_fault_installs_under_the_ptl():
+    """off_under_ptl: the install and the clear+notify are serialised by the PTL, for every window."""
+    scenario = Scenario(op="rmap", scheme="page", refmode="off_under_ptl")
+    n = vm_length(scenario)
+    for read in range(n + 1):
+        for install in range(read, n + 1):
+            assert simulate(scenario, interleave(scenario, read, install)).violated() == ()
+
+
+def test_rmap_with_pin_is_not_freed_while_the_spte_holds_it():
+    """__remove_mapping refuses a page someone else holds: reclaim puts it back instead of freeing it."""
+    scenario = Scenario(op="rmap", scheme="page", refmode="pin")
+    trace = simulate(scenario, whole_window(scenario))
+    assert trace.violated() == ("stale",)
+    assert trace.final.pages[0].state == IN_USE
+
+
+def test_page_seq_catches_the_rmap_race():
+    """KVM's invalidate_page bumps mmu_notifier_seq; the fault sees it moved and does not install."""
+    scenario = Scenario(op="rmap", scheme="page_seq", refmode="pin")
+    trace = simulate(scenario, whole_window(scenario))
+    assert trace.violated() == ()
+    assert any(move.step.kind == "put_page" and trace.schedule[i] == "fault" for i, move in enumerate(trace.moves))
+
+
+def test_cow_leaves_the_guest_on_the_old_page_without_a_sequence_check():
+    scenario = Scenario(op="cow", scheme="page", refmode="pin")
+    trace = simulate(scenario, whole_window(scenario))
+    assert trace.violated() == ("stale",)
+    assert trace.final.ptes[0] == 1 and trace.final.sptes[0].pfn == 0   # pte -> N, spte -> P
+
+
+def test_xpmem_on_rmap_sleeps_in_atomic_context_in_every_era():
+    for era in labkit.ERAS:
+        trace = simulate(Scenario(op="rmap", scheme="page", refmode="pin", secondary="xpmem", era=era), "in_order")
+        assert "sleep_in_atomic" in trace.violated()
+        assert "PTL" in trace.status(trace.first_violation("sleep_in_atomic"))
+
+
+def test_xpmem_range_callbacks_may_sleep_in_the_2008_proposals_but_not_in_2_6_27():
+    proposal = Scenario(op="zap", scheme="range_seq", refmode="pin", secondary="xpmem", era="2008-01")
+    merged = proposal.replace(era="2.6.27")
+    assert "sleep_in_atomic" not in simulate(proposal, "in_order").violated()
+    assert "sleep_in_atomic" in simulate(merged, "in_order").violated()
+
+
+def test_kvm_callbacks_never_sleep():
+    for op in labkit.OPS:
+        assert "sleep_in_atomic" not in simulate(Scenario(op=op, scheme="range_seq", refmode="pin"),
+                                                 "in_order").violated()
+
+
+def test_gup_release_needs_the_sequence_check():
+    """KVM from 2009 drops the reference right after installing: safe only because of mmu_notifier_seq."""
+    racy = Scenario(op="zap", scheme="range", refmode="gup_release")
+    assert "use_after_free" in simulate(racy, whole_window(racy)).violated()
+    safe = racy.replace(scheme="range_seq")
+    assert simulate(safe, whole_window(safe)).violated() == ()
+
+
+def test_gru_hardware_ignores_a_dropin_that_an_invalidate_overtook():
+    """grufault.c: an invalidate between reading the TFH and the dropin makes the hardware drop it."""
+    scenario = Scenario(op="rmap", scheme="page", refmode="off", secondary="gru")
+    trace = simulate(scenario, whole_window(scenario))
+    assert trace.violated() == ()
+    assert trace.final.sptes[0] is None
+    kvm = scenario.replace(secondary="kvm")
+    assert "use_after_free" in simulate(kvm, whole_window(kvm)).violated()
+
+
+def test_release_after_range_end_closes_the_window_only_for_a_fault_that_installs_before_the_end():
+    scenario = Scenario(op="zap", scheme="range", refmode="off", release="after_end")
+    model = labkit.build(scenario)
+    assert model.programs[0].steps[-1].action.startswith("tlb_finish_mmu")
+    # the fault that installs after the whole operation still maps a freed page
+    assert "use_after_free" in simulate(scenario, whole_window(scenario)).violated()
+
+
+def test_refcounts_balance_at_the_end_of_every_in_order_run():
+    for op in labkit.OPS:
+        for scheme in labkit.schemes.BUILTIN_SCHEMES:
+            for refmode in labkit.REFMODES:
+                trace = simulate(Scenario(op=op, scheme=scheme, refmode=refmode), "in_order")
+                assert "refcount" not in trace.violated(), (op, scheme, refmode)
+
+
+def test_allocator_hands_a_freed_page_to_another_owner():
+    scenario = Scenario(op="zap", scheme="range", refmode="off")
+    schedule = "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,allocator,vm,vm,vm,fault,fault,fault,guest"
+    trace = simulate(scenario, schedule)
+    assert trace.final.pages[0].state == "reused"
+    assert "handed to another owner" in trace.status(len(trace.moves))
+
+
+def test_every_step_names_a_kernel_function_and_a_source():
+    for op in labkit.OPS:
+        for scheme in labkit.SCHEMES:
+            for refmode in labkit.REFMODES:
+                for secondary in labkit.SECONDARIES:
+                    model = labkit.build(Scenario(op=op, scheme=scheme, refmode=refmode, secondary=secondary))
+                    for program in model.programs:
+                        for step in program.steps:
+                            assert step.action and step.site, (program.name, step)
+                            assert ":" in step.action or "_" in step.action, step.action
+
+
+def test_simulate_is_deterministic():
+    scenario = Scenario(op="cow", scheme="range_seq", refmode="gup_release", vcpus=2)
+    first = simulate(scenario, "in_order")
+    second = simulate(scenario, "in_order")
+    assert first.states == second.states
+    assert first.events.to_csv() == second.events.to_csv()
+
+
+def test_states_are_hashable_values():
+    trace = simulate(Scenario(op="zap", scheme="range_seq", refmode="pin"), "in_order")
+    assert len({hash(s) for s in trace.states}) == len(set(trace.states))
+    with pytest.raises(AttributeError):
+        trace.final.ptl = 3

@@ -36,7 +36,16 @@ from .program import Call, Step, link
 from .state import FREE, IN_USE, Page, System, local, with_local, with_page, with_pte
 
 OPS = ("zap", "rmap", "cow")
-ERAS = ("2008-01", "2.6.27")
+#: Where and in what context the hooks are called.  "2008-01": the proposals of
+#: the thread (range callbacks "outside the locks", so they may sleep);
+#: "2.6.27": what was merged (every callback under rcu_read_lock());
+#: "2012": SRCU dispatch and sleeping rmap locks let range callbacks sleep
+#: (Sagi Grimberg's SRCU change, 2012; i_mmap/anon_vma locks became sleeping
+#: locks in 2011), invalidate_page still under the PTL;
+#: "2017": invalidate_page removed (Jerome Glisse, commit 5f32b265400d):
+#: try_to_unmap_one and the COW path call range_start before taking the PTL
+#: and range_end after dropping it.
+ERAS = ("2008-01", "2.6.27", "2012", "2017")
 RELEASES = ("before_end", "after_end")
 
 MEMORY = "mm/memory.c"
@@ -55,12 +64,23 @@ def notify(scheme, hook: str, vpages: tuple, atomic, caller: str, secondary) -> 
     return steps
 
 
-def page_site_hooks(scheme, vpage: int, atomic: str, caller: str, secondary):
-    """What is called where 2.6.27 calls invalidate_page: (before the clear, after it, at the end)."""
+def page_site_hooks(scheme, vpage: int, atomic: str, caller: str, secondary, era: str):
+    """The callbacks of a per-page unmap (rmap, COW), as lists of steps.
+
+    Returns (before the PTL is taken, just before the clear, just after the
+    clear, after the page's references are dropped, after the PTL is dropped).
+    Until 2017 the only hook here is invalidate_page, right after the clear,
+    under the PTL; a range-only driver gets its range hooks at that site.
+    From 2017 the range hooks bracket the whole PTL section instead.
+    """
+    one = (vpage,)
+    if era == "2017":
+        return (notify(scheme, "invalidate_range_start", one, None, caller, secondary), [], [], [],
+                notify(scheme, "invalidate_range_end", one, None, caller, secondary))
     if scheme.invalidate_page:
-        return [], notify(scheme, "invalidate_page", (vpage,), atomic, caller, secondary), []
-    return (notify(scheme, "invalidate_range_start", (vpage,), atomic, caller, secondary), [],
-            notify(scheme, "invalidate_range_end", (vpage,), atomic, caller, secondary))
+        return [], [], notify(scheme, "invalidate_page", one, atomic, caller, secondary), [], []
+    return ([], notify(scheme, "invalidate_range_start", one, atomic, caller, secondary), [],
+            notify(scheme, "invalidate_range_end", one, atomic, caller, secondary), [])
 
 
 # -- zap: unmap_vmas ----------------------------------------------------------------
@@ -106,7 +126,9 @@ def rmap_program(scheme, secondary, vpages: tuple, era: str, pfns: tuple):
     steps = []
     for vpage in vpages:
         pfn = pfns[vpage]
-        before, at_clear, after = page_site_hooks(scheme, vpage, atomic, "try_to_unmap_one", secondary)
+        outside, before, at_clear, after, unlocked = page_site_hooks(
+            scheme, vpage, atomic, "try_to_unmap_one", secondary, era)
+        steps += outside
         steps.append(lock_ptl("try_to_unmap_one: page_check_address (takes the PTL)", RMAP))
         steps += before
         steps.append(Step("try_to_unmap_one: ptep_clear_flush (pte cleared, CPU TLB flushed)",
@@ -116,6 +138,7 @@ def rmap_program(scheme, secondary, vpages: tuple, era: str, pfns: tuple):
                           _put(pfn), RMAP, kind="put_page"))
         steps += after
         steps.append(unlock_ptl("try_to_unmap_one: pte_unmap_unlock", RMAP))
+        steps += unlocked
         steps.append(Step("shrink_page_list: __remove_mapping frees the page, "
                           "or putback_lru_page if someone else holds a reference",
                           _reclaim(pfn), "mm/vmscan.c shrink_page_list, __remove_mapping (2.6.27)",
@@ -150,12 +173,14 @@ def _reclaim(pfn: int):
 def cow_program(scheme, secondary, vpage: int, era: str, old: int, new: int):
     site = f"{MEMORY} do_wp_page (2.6.27)"
     atomic = "PTL held in do_wp_page"
-    before, at_clear, after = page_site_hooks(scheme, vpage, atomic, "do_wp_page", secondary)
+    outside, before, at_clear, after, unlocked = page_site_hooks(scheme, vpage, atomic, "do_wp_page",
+                                                                 secondary, era)
     steps = [
         lock_ptl("handle_pte_fault: pte_offset_map_lock", f"{MEMORY} handle_pte_fault (2.6.27)"),
         Step("do_wp_page: vm_normal_page, page_cache_get(old_page) -> get_page", _get(old), site, kind="get_page"),
         unlock_ptl("do_wp_page: pte_unmap_unlock before allocating", site),
         Step("do_wp_page: alloc_page_vma, cow_user_page (copy to the new page)", _alloc(new), site, kind="alloc"),
+        *outside,
         lock_ptl("do_wp_page: pte_offset_map_lock, pte_same", site),
         *before,
         Step("do_wp_page: ptep_clear_flush (pte cleared, CPU TLB flushed)", _clear(vpage), site, kind="pte_clear"),
@@ -167,6 +192,7 @@ def cow_program(scheme, secondary, vpage: int, era: str, old: int, new: int):
         Step("do_wp_page: page_cache_release(old_page) -> put_page", _put(old), site, kind="release"),
         *after,
         unlock_ptl("do_wp_page: pte_unmap_unlock", site),
+        *unlocked,
     ]
     return link("vm", steps)
 

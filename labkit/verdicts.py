@@ -18,13 +18,15 @@ from .secondary import SECONDARIES
 CSV_COLUMNS = ("op", "scheme", "refmode", "secondary", *INVARIANTS, "states", "seconds")
 
 
-def kernel_note(op: str, scheme_name: str) -> str:
-    """What 2.6.27 would do with this op and scheme, when it is not a straightforward call."""
+def kernel_note(op: str, scheme_name: str, era: str = "2.6.27") -> str:
+    """What the kernel of ``era`` would do with this op and scheme, when it is not a straightforward call."""
     scheme = SCHEMES[scheme_name]
     if not scheme.hooks():
         return "no notifier: the secondary MMU is never told"
     if op == "zap" and not scheme.has_range:
         return "unmap_vmas calls only the range hooks: this driver is never told about munmap"
+    if era == "2017":
+        return "" if scheme.has_range else "invalidate_page no longer exists: this driver is never told"
     if op in ("rmap", "cow") and not scheme.invalidate_page:
         return ("hypothetical: 2.6.27 calls invalidate_page here; the range hooks are called at its site, "
                 "under the PTL")
@@ -60,7 +62,7 @@ def verdicts(ops=OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, secondaries=tu
             row[name] = "unknown" if verdict is None else ("yes" if verdict else "no")
         row.update(states=result.states, seconds=result.seconds, transitions=result.transitions,
                    terminal=result.terminal, outcomes=result.outcomes, complete=result.complete,
-                   note=kernel_note(scenario.op, scenario.scheme))
+                   note=kernel_note(scenario.op, scenario.scheme, scenario.era))
         rows.append(row)
         if progress is not None:
             progress(done, len(scenarios), result)

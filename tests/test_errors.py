@@ -13,7 +13,7 @@ from labkit.schedules import interleave
     ("scheme", "ranges", "none, page, page_seq, range, range_block, range_seq"),
     ("refmode", "on", "off, pin, gup_release, off_under_ptl"),
     ("secondary", "iommu", "kvm, gru, xpmem"),
-    ("era", "2024", "2008-01, 2.6.27"),
+    ("era", "2024", "2008-01, 2.6.27, 2012, 2017"),
     ("release", "later", "before_end, after_end"),
 ])
 def test_bad_names_list_the_valid_choices(field, value, choices):

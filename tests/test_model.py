@@ -116,11 +116,20 @@ def test_cow_leaves_the_guest_on_the_old_page_without_a_sequence_check():
     assert trace.final.ptes[0] == 1 and trace.final.sptes[0].pfn == 0   # pte -> N, spte -> P
 
 
-def test_xpmem_on_rmap_sleeps_in_atomic_context_in_every_era():
-    for era in labkit.ERAS:
+def test_xpmem_on_rmap_sleeps_in_atomic_context_until_invalidate_page_was_removed():
+    for era in ("2008-01", "2.6.27", "2012"):
         trace = simulate(Scenario(op="rmap", scheme="page", refmode="pin", secondary="xpmem", era=era), "in_order")
         assert "sleep_in_atomic" in trace.violated()
         assert "PTL" in trace.status(trace.first_violation("sleep_in_atomic"))
+
+
+def test_from_2017_rmap_calls_range_hooks_outside_the_ptl_where_xpmem_may_sleep():
+    trace = simulate(Scenario(op="rmap", scheme="range_seq", refmode="pin", secondary="xpmem", era="2017"),
+                     "in_order")
+    assert trace.violated() == ()
+    actions = [move.step.action for move in trace.moves if move.thread == 0]
+    assert actions[0].startswith("xpmem_invalidate_range_start")
+    assert "page_check_address" in actions[actions.index(next(a for a in actions if "unlock xpmem lock" in a)) + 1]
 
 
 def test_xpmem_range_callbacks_may_sleep_in_the_2008_proposals_but_not_in_2_6_27():

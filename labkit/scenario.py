@@ -74,7 +74,7 @@ class Scenario:
         _choice("era", self.era, ERAS)
         _choice("release", self.release, RELEASES)
         _choice("allocator", self.allocator, (True, False))
-        _count("pages", self.pages, 1, 4)
+        _count("pages", self.pages, 1, 16)
         _count("vcpus", self.vcpus, 1, 3)
         _count("accesses", self.accesses, 0, 4)
         _count("attempts", self.attempts, 1, 4)

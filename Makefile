@@ -5,7 +5,7 @@ PORT   ?= 8888
 PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: lab test present constraints clean
+.PHONY: lab test present notebooks constraints clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "labkit needs Python 3.11 or newer"' \
@@ -42,6 +42,10 @@ present: $(VENV)/.lab-installed
 
 test: $(VENV)/.test-installed
 	$(PY) -m pytest
+
+notebooks: $(VENV)/.test-installed
+	for nb in notebooks/*.ipynb; do \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 constraints: $(VENV)/.test-installed
 	{ head -3 constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^labkit'; } > constraints.new && mv constraints.new constraints.txt

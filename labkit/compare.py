@@ -1,0 +1,84 @@
+"""Small tables that put configurations side by side, for the notebooks and the CLI.
+
+Each function runs the model (``simulate``, ``explore``) and only arranges
+what it returns: a notebook cell can print one of these and let nbval check
+that the claim still holds.
+"""
+from __future__ import annotations
+
+from .explore import explore
+from .invariants import INVARIANTS
+from .scenario import Scenario
+from .schedules import interleave, vm_length
+from .trace import simulate
+
+SHORT = {"use_after_free": "U", "stale": "S", "refcount": "R", "sleep_in_atomic": "A"}
+
+
+def _scenarios(configurations, **fixed) -> list:
+    """Accept Scenarios or dicts of Scenario fields (``fixed`` fills in the rest)."""
+    result = []
+    for item in configurations:
+        result.append(item if isinstance(item, Scenario) else Scenario(**{**fixed, **item}))
+    return result
+
+
+def same_story(configurations, read_after: int = 0, install_after=None, **fixed):
+    """Run the same story (fault reads after ``read_after`` VM steps, installs after ``install_after``) everywhere.
+
+    ``install_after=None`` means after the whole VM operation: the window the
+    2008 thread argued about.  One row per configuration.
+    """
+    import pandas as pd
+
+    rows = []
+    for scenario in _scenarios(configurations, **fixed):
+        install = vm_length(scenario) if install_after is None else min(install_after, vm_length(scenario))
+        trace = simulate(scenario, interleave(scenario, min(read_after, install), install))
+        broken = trace.violated()
+        where = trace.first_violation(broken[0]) if broken else len(trace.moves)
+        rows.append({"configuration": scenario.label(), "broken": ", ".join(broken) or "nothing",
+                     "what happens": trace.status(where)})
+    return pd.DataFrame(rows)
+
+
+def verdict_table(configurations, **fixed):
+    """Exhaustive verdicts: for each configuration, which invariants some schedule breaks (and in how many steps)."""
+    import pandas as pd
+
+    rows = []
+    for scenario in _scenarios(configurations, **fixed):
+        result = explore(scenario)
+        row = {"configuration": scenario.label()}
+        for name in INVARIANTS:
+            schedule = result.shortest[name]
+            row[name] = f"yes ({len(schedule)} steps)" if schedule else "no"
+        row["states"] = result.states
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def window_map(scenario: Scenario):
+    """Every slider position at once: rows = VM steps before the pte read, columns = before the install.
+
+    A cell lists what that story breaks (U use after free, S stale, R refcount,
+    A sleep in atomic) or ``.`` when nothing breaks; blank cells are impossible
+    (an install cannot come before its read).
+    """
+    import pandas as pd
+
+    n = vm_length(scenario)
+    grid = {}
+    for install in range(n + 1):
+        column = {}
+        for read in range(n + 1):
+            if read > install:
+                column[read] = ""
+                continue
+            broken = simulate(scenario, interleave(scenario, read, install)).violated()
+            column[read] = "".join(SHORT[name] for name in broken) or "."
+        grid[install] = column
+    table = pd.DataFrame(grid)
+    table.index.name = "read after"
+    table.columns.name = "install after"
+    return table

@@ -93,15 +93,18 @@ def zap_program(scheme, secondary, vpages: tuple, era: str, release: str):
         steps.append(Step("zap_pte_range: ptep_get_and_clear_full, page_remove_rmap, tlb_remove_page",
                           _clear_and_gather(vpage), f"{MEMORY} zap_pte_range (2.6.27)", kind="pte_clear"))
     steps.append(unlock_ptl("zap_pte_range: pte_unmap_unlock", f"{MEMORY} zap_pte_range (2.6.27)"))
-    free_batch = Step("tlb_flush_mmu: flush the CPU TLB, free_pages_and_swap_cache -> put_page",
-                      _free_gathered, "include/asm-generic/tlb.h tlb_flush_mmu (2.6.27)", kind="release")
+    free_batch = Step("unmap_vmas: tlb_finish_mmu (zap_work ran out): flush the CPU TLB, "
+                      "free_pages_and_swap_cache -> put_page", _free_gathered,
+                      "mm/memory.c unmap_vmas, include/asm-generic/tlb.h tlb_finish_mmu (2.6.27); "
+                      "tlb_remove_page also frees at once in fast mode or when the batch fills",
+                      kind="release")
     end = notify(scheme, "invalidate_range_end", vpages, atomic, "unmap_vmas", secondary)
     if release == "before_end":
         steps += [free_batch] + end
     else:
         steps += end + [replace(free_batch, action=(
-            "tlb_finish_mmu: flush the CPU TLB, free_pages_and_swap_cache -> put_page"),
-            site="include/asm-generic/tlb.h tlb_finish_mmu, called after unmap_vmas (2.6.27)")]
+            "zap_page_range: tlb_finish_mmu (last batch): flush the CPU TLB, free_pages_and_swap_cache -> put_page"),
+            site="mm/memory.c zap_page_range / unmap_region: tlb_finish_mmu after unmap_vmas returns (2.6.27)")]
     return link("vm", steps)
 
 

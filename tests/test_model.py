@@ -45,8 +45,8 @@ def test_the_canonical_schedule_as_thread_names():
     assert trace.violations[-1] == ("use_after_free", "stale")
     assert list(trace.events.columns[:8]) == ["step", "thread", "action", "pte", "spte", "refcount",
                                               "page_state", "violation"]
-    assert trace.events.loc[9, "page_state"] == FREE        # step 10: tlb_flush_mmu freed the page
-    assert trace.events.loc[9, "action"].startswith("tlb_flush_mmu")
+    assert trace.events.loc[9, "page_state"] == FREE        # step 10: tlb_finish_mmu freed the page
+    assert trace.events.loc[9, "action"].startswith("unmap_vmas: tlb_finish_mmu")
 
 
 def test_sptes_are_rebuilt_after_range_start_until_the_pte_clear():
@@ -166,7 +166,7 @@ def test_gru_hardware_ignores_a_dropin_that_an_invalidate_overtook():
 def test_release_after_range_end_closes_the_window_only_for_a_fault_that_installs_before_the_end():
     scenario = Scenario(op="zap", scheme="range", refmode="off", release="after_end")
     model = labkit.build(scenario)
-    assert model.programs[0].steps[-1].action.startswith("tlb_finish_mmu")
+    assert model.programs[0].steps[-1].action.startswith("zap_page_range: tlb_finish_mmu")
     # the fault that installs after the whole operation still maps a freed page
     assert "use_after_free" in simulate(scenario, whole_window(scenario)).violated()
 

@@ -22,6 +22,24 @@ The hooks, as include/linux/mmu_notifier.h (2.6.27) specifies them:
 
 Each template below is a function from a :class:`~labkit.program.Call` (which
 hook, which virtual pages, which driver) to a :class:`~labkit.program.Step`.
+
+Why ``range_seq`` needs no page reference (the window that defeats ``range``
+and ``range_block``, and how the sequence closes it)::
+
+    secondary fault (tdp_page_fault)        VM (unmap_vmas)
+    --------------------------------        ---------------
+    seq = mmu_notifier_seq       (= 0)
+    follow_page: pte -> P
+                                            range_start: count++ ; zap
+                                            pte_clear ; free P
+                                            range_end: seq++ ; count--
+    spin_lock(mmu_lock)
+    mmu_notifier_retry: count == 0, but
+      seq (1) != saved seq (0)  -> retry, no spte to the freed P
+
+``range_block`` checks only the count, which is back to 0: it installs an
+entry to the freed page.  ``range`` checks nothing.  A fault that reads the
+sequence *inside* the window finds count != 0 at its check.
 """
 from __future__ import annotations
 

@@ -89,7 +89,7 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
                           f"{secondary.source}: {secondary.install}", kind="install"))
     if refmode == "gup_release":
         steps.append(Step("mmu_set_spte: kvm_release_pfn_clean -> put_page", _release_reference,
-                          "arch/x86/kvm/mmu.c mmu_set_spte (2.6.30, commit acb66dd051d0)", kind="put_page"))
+                          "arch/x86/kvm/mmu.c mmu_set_spte (KVM, 2009: commit acb66dd051d0)", kind="put_page"))
     if under_ptl:
         steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", KVM_FAULT))
         steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE, choose=_done))

@@ -42,9 +42,13 @@ OPS = ("zap", "rmap", "cow")
 #: "2012": SRCU dispatch and sleeping rmap locks let range callbacks sleep
 #: (Sagi Grimberg's SRCU change, 2012; i_mmap/anon_vma locks became sleeping
 #: locks in 2011), invalidate_page still under the PTL;
-#: "2017": invalidate_page removed (Jerome Glisse, commit 5f32b265400d):
-#: try_to_unmap_one and the COW path call range_start before taking the PTL
-#: and range_end after dropping it.
+#: "2017": invalidate_page removed (Jerome Glisse, commit 5f32b265400d); commit
+#: 369ea8242c0f ("mm/rmap: update to new mmu_notifier semantic v2", 2017-08-31)
+#: replaced try_to_unmap_one's invalidate_page by invalidate_range under the PTL,
+#: bracketed by range_start/range_end outside it.  The model has no separate
+#: invalidate_range hook (a driver's range_start already zapped), so it calls
+#: range_start before taking the PTL and range_end after dropping it; COW
+#: (wp_page_copy) is bracketed the same way.
 ERAS = ("2008-01", "2.6.27", "2012", "2017")
 RELEASES = ("before_end", "after_end")
 

@@ -88,7 +88,9 @@ class Scenario:
         return Scenario(**values)
 
     def label(self) -> str:
-        return f"{self.op}/{self.scheme}/{self.refmode}/{self.secondary}"
+        """``op/scheme/refmode/secondary``, with ``@era`` when the era is not 2.6.27."""
+        era = "" if self.era == DEFAULTS["era"] else f"@{self.era}"
+        return f"{self.op}/{self.scheme}/{self.refmode}/{self.secondary}{era}"
 
 
 @dataclass(frozen=True)

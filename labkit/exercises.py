@@ -1,0 +1,217 @@
+"""Predict-then-run exercises, graded by running the model (notebook 08).
+
+    >>> import labkit.exercises as ex
+    >>> sheet = ex.worksheet(seed=2008)      # the same seed gives a class the same problems
+    >>> print(sheet[0].question)             # doctest: +SKIP
+    >>> sheet[0].check("stale")              # doctest: +SKIP
+
+Four kinds of problem:
+
+``verdict``  which invariants can *some* schedule of this configuration break?
+             (graded by ``explore``)
+``story``    this one schedule (fault reads after r VM steps, installs after i):
+             what does it break?  (graded by ``simulate``)
+``fix``      which notifier scheme makes this operation and refmode safe?
+             (your scheme is explored; any safe one is right)
+``break``    write (or click, in the Lab's scheduler mode) a schedule that breaks
+             the named invariant  (graded by ``simulate``)
+
+``check`` returns a verdict string that depends only on the answer and the
+model, so nbval can compare it.  Answers stay hidden unless ``INSTRUCTOR`` is
+True (or ``answer(reveal=True)``).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .compare import SHORT
+from .explore import explore
+from .invariants import INVARIANTS
+from .narrate import violation_words
+from .scenario import Scenario
+from .schedules import interleave, vm_length
+from .trace import simulate
+
+#: Set to True to make ``Problem.answer()`` reveal answers (the instructor's copy).
+INSTRUCTOR = False
+
+FIX_SCHEMES = ("page", "page_seq", "range", "range_block", "range_seq")
+_OPS = ("zap", "rmap", "cow")
+_SCHEMES = ("none", "page", "page_seq", "range", "range_block", "range_seq")
+_REFMODES = ("off", "pin", "gup_release", "off_under_ptl")
+#: (op, refmode) pairs where some but not all of FIX_SCHEMES are safe (tests check it).
+_FIX_POOL = (("zap", "off"), ("zap", "pin"), ("zap", "gup_release"), ("rmap", "off"), ("rmap", "pin"),
+             ("rmap", "gup_release"), ("cow", "off"), ("cow", "pin"), ("cow", "gup_release"))
+#: (scenario fields, invariant) a schedule can break (tests check it).
+_BREAK_POOL = (
+    (dict(op="zap", scheme="range", refmode="off"), "use_after_free"),
+    (dict(op="zap", scheme="range_block", refmode="off"), "use_after_free"),
+    (dict(op="zap", scheme="range", refmode="pin"), "stale"),
+    (dict(op="rmap", scheme="page", refmode="gup_release"), "use_after_free"),
+    (dict(op="cow", scheme="page", refmode="off"), "stale"),
+    (dict(op="rmap", scheme="range_block", refmode="off"), "use_after_free"),
+)
+_WORDS = {**{name: name for name in INVARIANTS}, **{letter.lower(): name for name, letter in SHORT.items()},
+          "use after free": "use_after_free", "uaf": "use_after_free", "sleep in atomic": "sleep_in_atomic"}
+_NOTHING = ("", "nothing", "none", "safe", "no", "-")
+
+
+def parse_invariants(answer) -> frozenset:
+    """Accept ``"stale"``, ``"use_after_free, stale"``, ``["U", "S"]``, ``"nothing"``; raise ValueError otherwise."""
+    items = answer.replace(";", ",").split(",") if isinstance(answer, str) else list(answer)
+    found = set()
+    for item in items:
+        word = str(item).strip().lower()
+        if word in _NOTHING:
+            continue
+        if word not in _WORDS:
+            raise ValueError(f"{item!r} is not an invariant; answer with names from: {', '.join(INVARIANTS)} "
+                             "(or 'nothing')")
+        found.add(_WORDS[word])
+    return frozenset(found)
+
+
+def _names(found) -> str:
+    return ", ".join(name for name in INVARIANTS if name in found) or "nothing"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One exercise: a question, and a ``check`` that runs the model on your answer."""
+
+    number: int
+    kind: str                 # verdict, story, fix, break
+    scenario: Scenario
+    read_after: int = 0
+    install_after: int = 0
+    target: str = ""          # break: the invariant to break
+
+    @property
+    def question(self) -> str:
+        s = self.scenario
+        where = f"op={s.op!r}, scheme={s.scheme!r}, refmode={s.refmode!r}, secondary={s.secondary!r}, era={s.era!r}"
+        if self.kind == "verdict":
+            return (f"{self.number}. Predict: which invariants can SOME schedule break with {where}? "
+                    f"Answer with names from {', '.join(INVARIANTS)}, or 'nothing'.")
+        if self.kind == "story":
+            return (f"{self.number}. Predict: with {where}, the fault reads the pte after {self.read_after} "
+                    f"of the VM's {vm_length(s)} steps and installs after {self.install_after}; the guest "
+                    "accesses once the fault is done. What does this one run break? (names, or 'nothing')")
+        if self.kind == "fix":
+            return (f"{self.number}. Fix it: op={s.op!r} with refmode={s.refmode!r} on kvm. Which scheme of "
+                    f"{', '.join(FIX_SCHEMES)} makes every schedule safe? (one name; any safe one is right)")
+        return (f"{self.number}. Break it: with {where}, write a schedule (thread names: "
+                f"{', '.join(self.threads)}) that breaks {self.target}.  Or click it in "
+                "labkit.widgets.Lab's scheduler mode and pass the Lab.")
+
+    @property
+    def threads(self) -> tuple:
+        from .scenario import build
+        return build(self.scenario).names
+
+    def schedule(self) -> tuple:
+        """story: the schedule the question describes."""
+        return interleave(self.scenario, self.read_after, self.install_after)
+
+    def check(self, answer) -> str:
+        """Run the model on ``answer`` and say whether it is right, in one deterministic line."""
+        if answer is None or (isinstance(answer, str) and answer.strip() == "?"):
+            return f"{self.number}. not graded yet: replace ? with your answer and run the cell again."
+        try:
+            return getattr(self, f"_check_{self.kind}")(answer)
+        except ValueError as error:
+            return f"{self.number}. not graded: {error}"
+
+    def _truth(self) -> frozenset:
+        if self.kind == "verdict":
+            result = explore(self.scenario)
+            return frozenset(name for name, hit in result.violated.items() if hit)
+        return frozenset(simulate(self.scenario, self.schedule()).violated())
+
+    def _check_verdict(self, answer) -> str:
+        return self._compare(parse_invariants(answer), self._truth(), "some schedule")
+
+    def _check_story(self, answer) -> str:
+        return self._compare(parse_invariants(answer), self._truth(), "this run")
+
+    def _compare(self, said, truth, what) -> str:
+        if said == truth:
+            return f"{self.number}. right: {what} breaks {_names(truth)}."
+        missed, extra = len(truth - said), len(said - truth)
+        return (f"{self.number}. not yet: {missed} that {what} breaks missing from your answer, "
+                f"{extra} named that it does not break. Run it and look again.")
+
+    def _check_fix(self, answer) -> str:
+        scheme = str(answer).strip()
+        if scheme not in FIX_SCHEMES:
+            raise ValueError(f"{answer!r} is not one of {', '.join(FIX_SCHEMES)}")
+        result = explore(self.scenario.replace(scheme=scheme))
+        broken = [name for name in INVARIANTS if result.violated[name]]
+        if not broken:
+            return f"{self.number}. right: no schedule of {result.scenario.label()} breaks anything ({result.states} states)."
+        shortest = min(len(result.shortest[name]) for name in broken)
+        return (f"{self.number}. still broken: {result.scenario.label()} can break {_names(broken)} "
+                f"(shortest counterexample: {shortest} steps).")
+
+    def _check_break(self, answer) -> str:
+        names = _schedule_of(answer)
+        if not names:
+            return f"{self.number}. not graded: the schedule is empty; name (or click) the threads' steps in order."
+        trace = simulate(self.scenario, names)
+        if self.target in trace.violated():
+            par = len(explore(self.scenario).shortest[self.target])
+            return (f"{self.number}. broken, well done: {violation_words(trace, self.target)} "
+                    f"(your schedule: {len(names)} steps; the shortest possible: {par}).")
+        done = "" if trace.finished else " (not every thread has finished)"
+        return f"{self.number}. not broken yet: {len(names)} steps, {self.target} holds{done}."
+
+    def answer(self, reveal=None) -> str:
+        """The expected answer, only if ``reveal`` (default: the module's INSTRUCTOR switch) is True."""
+        if not (INSTRUCTOR if reveal is None else reveal):
+            return f"{self.number}. hidden (instructor: set labkit.exercises.INSTRUCTOR = True)"
+        if self.kind in ("verdict", "story"):
+            return f"{self.number}. {_names(self._truth())}"
+        if self.kind == "fix":
+            safe = [s for s in FIX_SCHEMES if not any(explore(self.scenario.replace(scheme=s)).violated.values())]
+            return f"{self.number}. safe schemes: {', '.join(safe)}"
+        return f"{self.number}. shortest: {','.join(explore(self.scenario).shortest[self.target])}"
+
+    def __repr__(self) -> str:
+        return f"Problem({self.number}, {self.kind}, {self.scenario.label()})"
+
+
+def _schedule_of(answer) -> tuple:
+    scheduler = getattr(answer, "scheduler", None)          # a labkit.widgets.Lab in scheduler mode
+    if scheduler is not None:
+        return tuple(scheduler.names)
+    if isinstance(answer, str):
+        return tuple(name.strip() for name in answer.split(",") if name.strip())
+    return tuple(answer)
+
+
+def worksheet(seed: int, verdicts: int = 3) -> tuple:
+    """The problems for ``seed``: ``verdicts`` verdict questions, then one story, one fix and one break-it."""
+    rng = random.Random(seed)
+    pool = [(op, scheme, refmode) for op in _OPS for scheme in _SCHEMES for refmode in _REFMODES]
+    problems = [Problem(n, "verdict", Scenario(op=op, scheme=scheme, refmode=refmode))
+                for n, (op, scheme, refmode) in enumerate(rng.sample(pool, verdicts), start=1)]
+    op, scheme, refmode = rng.choice([p for p in pool if p[1] in ("page", "range", "range_block")])
+    story = Scenario(op=op, scheme=scheme, refmode=refmode)
+    n = vm_length(story)
+    pairs = [(r, i) for i in range(n + 1) for r in range(i + 1)]
+    if rng.random() < 0.7:      # mostly a story that breaks something, so "nothing" is not a safe guess
+        broken = [(r, i) for r, i in pairs if simulate(story, interleave(story, r, i)).violated()]
+        pairs = broken or pairs
+    read, install = rng.choice(pairs)
+    problems.append(Problem(verdicts + 1, "story", story, read, install))
+    op, refmode = rng.choice(_FIX_POOL)
+    problems.append(Problem(verdicts + 2, "fix", Scenario(op=op, scheme="none", refmode=refmode)))
+    fields, target = rng.choice(_BREAK_POOL)
+    problems.append(Problem(verdicts + 3, "break", Scenario(**fields), target=target))
+    return tuple(problems)
+
+
+def check(problem: Problem, answer) -> str:
+    """``problem.check(answer)``, as a function."""
+    return problem.check(answer)

@@ -1,0 +1,129 @@
+"""Small tables for the first notebooks (00-03): one thread's path, one story, one slider row.
+
+Like :mod:`labkit.compare`, nothing here decides anything: every function runs
+``build``, ``simulate`` or ``explore`` and arranges what they return as a
+deterministic table that a notebook cell prints and nbval compares.
+"""
+from __future__ import annotations
+
+from .compare import SHORT, verdict_table, window_map
+from .engine import advance
+from .narrate import page_name, spte_text
+from .scenario import Scenario, build
+from .schedules import interleave, vm_length
+from .state import NOBODY, local
+from .trace import simulate
+
+
+def program(scenario: Scenario, thread: str = "fault"):
+    """The steps of one thread (``vm``, ``fault``, ``guest``), in program order, with the kernel site of each."""
+    import pandas as pd
+
+    model = build(scenario)
+    steps = model.programs[model.index(thread)].steps
+    return pd.DataFrame({"action": [s.action for s in steps], "site": [s.site for s in steps]},
+                        index=pd.RangeIndex(1, len(steps) + 1, name="step"))
+
+
+def walk(scenario: Scenario, thread: str = "vm"):
+    """Run ``thread`` alone from the initial state: each step with the PTL holder, pte, spte and page P after it."""
+    import pandas as pd
+
+    model = build(scenario)
+    t = model.index(thread)
+    state, schedule = model.initial, []
+    while (move := advance(model, state, t)) is not None:   # its own branches decide where it ends
+        state = move.after
+        schedule.append(thread)
+    trace = simulate(scenario, schedule)
+    rows = []
+    for number, move in enumerate(trace.moves, start=1):
+        s = move.after
+        rows.append({"step": number, "action": move.step.action,
+                     "PTL held": "yes" if s.ptl != NOBODY else "",
+                     "pte": page_name(model, s.ptes[0]), model.secondary.entry: spte_text(model, s.sptes[0]),
+                     "P refcount": s.pages[0].refcount, "P state": s.pages[0].state})
+    return pd.DataFrame(rows).set_index("step")
+
+
+def story(configurations, read_after: int, install_after=None, guest_after=None, **fixed):
+    """One story under several configurations: the fault reads after ``read_after`` VM steps,
+    installs after ``install_after`` (None: after the whole VM operation, whatever its length),
+    the guest accesses after ``guest_after`` (default: at the install).
+    One row each: what broke, and the status line at the first violation (or at the end);
+    munmap rows also say when the gathered pages were freed (``release``)."""
+    import pandas as pd
+
+    rows = []
+    for item in configurations:
+        scenario = item if isinstance(item, Scenario) else Scenario(**{**fixed, **item})
+        install = vm_length(scenario) if install_after is None else install_after
+        trace = simulate(scenario, interleave(scenario, read_after, install, guest_after))
+        broken = trace.violated()
+        where = trace.first_violation(broken[0]) if broken else len(trace.moves)
+        row = {"configuration": scenario.label()}
+        if scenario.op == "zap":
+            row["release"] = scenario.release
+        row.update({"broken": ", ".join(broken) or "nothing", "what happens": trace.status(where)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def reads(scenario: Scenario):
+    """Claim C3 as a table: for every slider position of the read, what the fault finds in the pte.
+
+    The fault reads after ``read_after`` VM steps and installs at once; a read
+    that finds the PTL held waits, so the table also says after which VM step
+    the read really happened.
+    """
+    import pandas as pd
+
+    model = build(scenario)
+    vm_steps = model.programs[0].steps
+    fault = model.index("fault")
+    rows = []
+    for read_after in range(vm_length(scenario) + 1):
+        trace = simulate(scenario, interleave(scenario, read_after, read_after))
+        done, found, installed = 0, None, "none"
+        for move in trace.moves:
+            if move.thread == 0:
+                done += 1
+            elif move.thread == fault and move.step.kind == "pte_read" and found is None:
+                found = (done, page_name(model, local(move.after, fault, "pfn")))
+            elif move.thread == fault and move.step.kind == "install":
+                installed = spte_text(model, move.after.sptes[0])
+        rows.append({"read after": read_after,
+                     "VM step just before the read": vm_steps[found[0] - 1].action if found[0] else "(none yet)",
+                     "fault reads pte": found[1], model.secondary.entry + " installed": installed})
+    return pd.DataFrame(rows).set_index("read after")
+
+
+def window_summary(configurations, **fixed):
+    """For each configuration, how many of the window map's positions break each invariant."""
+    import pandas as pd
+
+    rows = []
+    for item in configurations:
+        scenario = item if isinstance(item, Scenario) else Scenario(**{**fixed, **item})
+        cells = [c for column in window_map(scenario).values.T for c in column if c != ""]
+        row = {"configuration": scenario.label(), "positions": len(cells),
+               "safe": sum(c == "." for c in cells)}
+        for name, letter in SHORT.items():
+            row[name] = sum(letter in c for c in cells)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def verdicts_with(configurations, columns=("era",), **fixed):
+    """:func:`labkit.compare.verdict_table` with extra Scenario fields (``era``, ``release``) as columns."""
+    table = verdict_table(configurations, **fixed)
+    for position, name in enumerate(columns, start=1):
+        values = []
+        for item in configurations:
+            scenario = item if isinstance(item, Scenario) else Scenario(**{**fixed, **item})
+            values.append(getattr(scenario, name))
+        table.insert(position, name, values)
+    return table
+
+
+__all__ = ["program", "walk", "story", "reads", "window_summary", "verdicts_with"]

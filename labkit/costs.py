@@ -62,7 +62,8 @@ def refcount_share(refmode: str, secondary: str, costs: Costs = Costs()) -> floa
     """Fraction of a fault's cost spent on the reference (0 when it takes none)."""
     parts = fill_cost(refmode, secondary, costs)
     refs = sum(v for k, v in parts.items() if "atomic" in k)
-    return refs / sum(parts.values())
+    total = sum(parts.values())
+    return refs / total if total else 0.0
 
 
 def access_cost(secondary: str, accesses: int, tlb_misses: int, refmode: str = "pin",

@@ -44,8 +44,7 @@ from .state import Spte, System, counter, local, with_local, with_spte
 REFMODES = ("off", "pin", "gup_release", "off_under_ptl")
 
 FOLLOW_PAGE = "mm/memory.c follow_page (2.6.27)"
-KVM_FAULT = "arch/x86/kvm/mmu.c tdp_page_fault / nonpaging_map (2.6.27)"
-GRU_FAULT = "drivers/misc/sgi-gru/grufault.c gru_try_dropin (2.6.27/2.6.28): the NOTE on the dropin race"
+GRU_FAULT = "drivers/misc/sgi-gru/grufault.c gru_try_dropin (2008): the NOTE on the dropin race"
 
 
 def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attempts: int):
@@ -55,6 +54,7 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
     walker = "get_user_pages -> follow_page" if takes_ref else (
         "atomic_pte_lookup" if secondary.name == "gru" else "follow_page")
     call = Call("fault", (vpage,), None, secondary.fault, secondary)
+    site = secondary.fault_site
 
     begin = [template(call) for template in scheme.fault_begin]
     if secondary.hardware_drop:
@@ -62,8 +62,7 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
                              _note_hardware_invalidates, GRU_FAULT, kind="read_begin"))
     early = scheme.fault_retry is not None and scheme.check_at == "begin"
     if early:
-        begin.append(Step(f"{secondary.fault}: {scheme.retry_name}", _no_change, KVM_FAULT if not
-                          secondary.hardware_drop else GRU_FAULT, kind="check",
+        begin.append(Step(f"{secondary.fault}: {scheme.retry_name}", _no_change, site, kind="check",
                           choose=_retry_if(scheme.fault_retry, "refused")))
     checks = (scheme.fault_retry is not None and not early) or secondary.hardware_drop
     steps = begin + [
@@ -76,9 +75,9 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
         steps.append(Step("follow_page(FOLL_GET): get_page", _take_reference, FOLLOW_PAGE, kind="get_page"))
     if not under_ptl:
         steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE))
-    steps.append(lock_mmu(f"{secondary.fault}: lock {secondary.lock}", KVM_FAULT))
+    steps.append(lock_mmu(f"{secondary.fault}: lock {secondary.lock}", site))
     if scheme.fault_retry is not None and not early:
-        steps.append(Step(f"{secondary.fault}: {scheme.retry_name}", _no_change, KVM_FAULT, kind="check",
+        steps.append(Step(f"{secondary.fault}: {scheme.retry_name}", _no_change, site, kind="check",
                           choose=_retry_if(scheme.fault_retry)))
     if secondary.hardware_drop:
         steps.append(Step(f"{secondary.install}: dropin, ignored by the hardware if an invalidate came since the TFH",
@@ -88,19 +87,21 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
         steps.append(Step(f"{secondary.install}: {secondary.entry} = pfn", _installer(vpage, refmode == "pin"),
                           f"{secondary.source}: {secondary.install}", kind="install"))
     if refmode == "gup_release":
-        steps.append(Step("mmu_set_spte: kvm_release_pfn_clean -> put_page", _release_reference,
-                          "arch/x86/kvm/mmu.c mmu_set_spte (KVM, 2009: commit acb66dd051d0)", kind="put_page"))
+        release_site = ("arch/x86/kvm/mmu.c mmu_set_spte (KVM, 2009: commit acb66dd051d0)"
+                        if secondary.name == "kvm" else site)
+        steps.append(Step(f"{secondary.install}: {secondary.release}", _release_reference, release_site,
+                          kind="put_page"))
     if under_ptl:
-        steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", KVM_FAULT))
+        steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", site))
         steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE, choose=_done))
     else:
-        steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", KVM_FAULT, choose=_done))
+        steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", site, choose=_done))
 
     if checks:
         steps += _retry_path(secondary, takes_ref, under_ptl, attempts)
     if early:
         steps.append(Step(f"{secondary.fault}: refused, wait for range_end and fault again", _counting_attempt(_no_change),
-                          KVM_FAULT if not secondary.hardware_drop else GRU_FAULT, kind="retry", label="refused",
+                          site, kind="retry", label="refused",
                           choose=_again_if_below(attempts)))
     steps.append(unlock_ptl(f"{walker}: pte none, nothing to map: pte_unmap_unlock", FOLLOW_PAGE,
                             label="no_page", choose=_done))
@@ -109,12 +110,13 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
 
 def _retry_path(secondary, takes_ref: bool, under_ptl: bool, attempts: int) -> list:
     """out_unlock: drop the lock(s), release the reference, fault again (or give up)."""
-    path = [unlock_mmu(f"{secondary.fault}: retry: unlock {secondary.lock}", KVM_FAULT, label="retry")]
+    site = secondary.fault_site
+    path = [unlock_mmu(f"{secondary.fault}: retry: unlock {secondary.lock}", site, label="retry")]
     if under_ptl:
         path.append(unlock_ptl("follow_page: retry: pte_unmap_unlock", FOLLOW_PAGE))
     if takes_ref:
-        path.append(Step("out_unlock: kvm_release_pfn_clean -> put_page", _release_reference,
-                         KVM_FAULT, kind="put_page"))
+        path.append(Step(f"{secondary.fault}: out_unlock: {secondary.release}", _release_reference,
+                         site, kind="put_page"))
     last = path[-1]
     path[-1] = replace(last, run=_counting_attempt(last.run), choose=_again_if_below(attempts))
     return path
@@ -152,8 +154,19 @@ def _release_reference(s: System, t: int) -> System:
 
 
 def _installer(vpage: int, pinned: bool):
+    """mmu_set_spte (2.6.27): install, or find the spte already there (another vCPU was first).
+
+    Same page already mapped ("was_rmapped"): the new reference is released at
+    once (kvm_release_pfn_clean).  Another page mapped: rmap_remove drops the
+    old spte's reference before the new spte takes over.
+    """
     def run(s: System, t: int) -> System:
-        s = with_spte(s, vpage, Spte(local(s, t, "pfn"), pinned))
+        pfn, old = local(s, t, "pfn"), s.sptes[vpage]
+        if old is not None and old.pfn == pfn:
+            return with_local(put_page(s, pfn), t, ref=None) if pinned else s
+        if old is not None and old.pinned:
+            s = put_page(s, old.pfn)
+        s = with_spte(s, vpage, Spte(pfn, pinned))
         # a pinned spte now owns the reference the fault took
         return with_local(s, t, ref=None) if pinned else s
     return run

@@ -13,8 +13,6 @@ from __future__ import annotations
 from .engine import advance
 from .scenario import Scenario, build
 
-READ_KINDS = ("read_begin", "lock", "pte_read", "get_page", "unlock")
-
 
 def vm_length(scenario: Scenario) -> int:
     """How many steps the VM operation takes when it runs alone."""
@@ -61,7 +59,7 @@ def _preference(model, state, vm_steps, faults, guest, read_after, install_after
         step = _next(model, state, t)
         if step is None:
             continue
-        reading = step.kind in READ_KINDS and not _read_done(model, state, t)
+        reading = not _read_done(model, state, t)
         if vm_steps >= (read_after if reading else install_after):
             wanted.append(t)
     faults_done = all(_next(model, state, t) is None for t in faults)

@@ -127,7 +127,8 @@ def read_counter(name: str, into: str = "seq"):
         def run(s: System, t: int) -> System:
             return with_local(s, t, **{into: counter(s, name)})
         return Step(f"{call.secondary.fault}: {into} = {name}; smp_rmb()", run,
-                    f"{call.secondary.source}: {call.secondary.fault} reads the sequence first",
+                    "the fault reads the sequence before the pte lookup "
+                    "(KVM: arch/x86/kvm/mmu.c tdp_page_fault, 2.6.27)",
                     kind="read_begin")
     return template
 

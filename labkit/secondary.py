@@ -37,6 +37,8 @@ class Secondary:
     fault: str           # the driver's fault (refill) function
     install: str         # the function that writes the entry
     zap: str             # the function that removes entries
+    fault_site: str      # where the fault path was modelled from
+    release: str         # how the fault drops a page reference it took
     sleeps: bool         # callbacks must be able to sleep
     refill: str          # how a miss is served, in plain words
     source: str
@@ -58,6 +60,8 @@ KVM = Secondary(
     fault="tdp_page_fault",
     install="mmu_set_spte",
     zap="kvm_unmap_hva",
+    fault_site="arch/x86/kvm/mmu.c tdp_page_fault / nonpaging_map (2.6.27)",
+    release="kvm_release_pfn_clean -> put_page",
     sleeps=False,
     refill="once per spte by get_user_pages; afterwards the CPU walks the spte in hardware",
     source="virt/kvm/kvm_main.c, arch/x86/kvm/mmu.c (2.6.27)",
@@ -71,6 +75,8 @@ GRU = Secondary(
     fault="gru_try_dropin",
     install="tfh_write_restart (TLB dropin)",
     zap="gru_flush_tlb_range",
+    fault_site="drivers/misc/sgi-gru/grufault.c gru_try_dropin (2008)",
+    release="put_page",  # the GRU took no reference; only the lab's pin modes get here
     sleeps=False,
     refill="on every GRU TLB miss, in software, by walking the Linux page table",
     source="drivers/misc/sgi-gru/grufault.c, grutlbpurge.c (2.6.27/2.6.28)",
@@ -85,6 +91,8 @@ XPMEM = Secondary(
     fault="xpmem_fault_handler",
     install="xpmem remote pte install",
     zap="xpmem recall (message to the remote host, waits for the answer)",
+    fault_site="XPMEM fault handler (SGI patches, 2008, out of tree)",
+    release="put_page",
     sleeps=True,
     refill="get_user_pages on a remote request; the remote host then maps the page itself",
     source="SGI XPMEM patches, Jan-Feb 2008 (out of tree); Robin Holt <20080130161123.GS26420@sgi.com>",

@@ -212,3 +212,23 @@ def test_states_are_hashable_values():
     assert len({hash(s) for s in trace.states}) == len(set(trace.states))
     with pytest.raises(AttributeError):
         trace.final.ptl = 3
+
+
+def test_a_second_vcpu_installing_the_same_page_releases_its_extra_reference():
+    """mmu_set_spte's was_rmapped path: kvm_release_pfn_clean on the new reference (2.6.27)."""
+    result = labkit.explore(Scenario(op="zap", scheme="range_seq", refmode="pin", vcpus=2))
+    assert not result.violated["refcount"]
+    trace = simulate(Scenario(op="rmap", scheme="none", refmode="pin", vcpus=2),
+                     "fault,fault,fault,fault,fault,fault,fault,fault2,fault2,fault2,fault2,fault2,fault2,fault2")
+    assert trace.final.pages[0].refcount == 3        # the mapping's, reclaim's, and one for the spte
+    assert trace.violated() == ()
+
+
+def test_the_slider_moves_an_early_check_with_the_read():
+    """interleave: every step before the pte read (a GRU ms_range_active test too) runs at read_after."""
+    scenario = Scenario(op="zap", scheme="gru", refmode="off", secondary="gru")
+    before = interleave(scenario, 0, vm_length(scenario))
+    assert before[:5] == ("fault",) * 5          # TFH, ms_range_active test, PTL, pte read, unlock
+    inside = simulate(scenario, interleave(scenario, 3, vm_length(scenario)))
+    refused = [m.step.label for m in inside.moves if m.thread == 1]
+    assert "refused" in refused                  # range_start has raised ms_range_active by then

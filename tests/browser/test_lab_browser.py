@@ -1,0 +1,119 @@
+"""The lab in a real browser: JupyterLab runs notebooks/lab.ipynb, Voila serves it, a student clicks."""
+from __future__ import annotations
+
+import pytest
+
+from .conftest import open_page, real_errors
+from .servers import open_and_run_all
+
+pytestmark = pytest.mark.browser
+
+LANES = ["pte[0]", "spte[0]", "page P", "vm", "fault", "guest", "allocator"]
+FIGURES = 3          # the lab, and the two sides of the comparison
+
+
+@pytest.fixture(scope="module")
+def page(browser, lab_server, request):
+    """lab.ipynb open in JupyterLab, every cell run once, shared by the tests of this module."""
+    page = open_page(browser)
+    request.module._PAGE = page
+    open_and_run_all(page, lab_server, "lab.ipynb", FIGURES)
+    yield page
+    page.close()
+
+
+def status(page) -> str:
+    return page.locator(".labkit-lab .labkit-status-line").first.inner_text()
+
+
+def wait_status(page, check: str, timeout=15_000) -> None:
+    page.wait_for_function(
+        "([check]) => { const s = document.querySelector('.labkit-lab .labkit-status-line'); "
+        "return s && eval(check)(s.innerText); }", arg=[check], timeout=timeout)
+
+
+def test_run_all_has_no_error_outputs(page):
+    errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+    assert errors.count() == 0, errors.all_inner_texts()
+    assert "Traceback" not in page.locator(".jp-Notebook").inner_text()
+    assert page.locator(".labkit-lab").count() == 1
+
+
+def test_timeline_has_its_lanes_and_marks(page):
+    figure = page.locator(".labkit-lab .labkit-timeline svg.svg-figure").first
+    ticks = figure.locator(".axis text").all_inner_texts()
+    for lane in LANES:
+        assert lane in ticks, ticks
+    counts = figure.evaluate("""svg => ({
+        dots: svg.querySelectorAll('path.dot').length,
+        bars: svg.querySelectorAll('path.curve').length,
+        veil: svg.querySelectorAll('rect.bar').length,
+        labels: Array.from(svg.querySelectorAll('text')).map(t => t.textContent)})""")
+    assert counts["dots"] >= 18 + 2 + 1            # one per step, the two notifier calls, the pte clear
+    assert counts["bars"] >= 4                      # pte, spte, page in use, page free
+    assert counts["veil"] == 18 + 1                 # one column per step and step 0
+    for word in ("USE AFTER FREE", "range_start", "range_end", "clear pte", "FREED"):
+        assert any(word in text for text in counts["labels"]), word
+
+
+def test_cursor_moves_in_the_browser(page):
+    """A key press on the step slider recolours the veil (no kernel needed for the figure)."""
+    veil = page.locator(".labkit-lab .labkit-timeline rect.bar")
+    before = veil.evaluate_all("rects => rects.map(r => r.style.fill || r.getAttribute('fill'))")
+    handle = page.locator(".labkit-lab .widget-hslider .noUi-handle").last
+    handle.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("(b) => Array.from(document.querySelectorAll('.labkit-lab .labkit-timeline rect.bar'))"
+                           ".map(r => r.style.fill || r.getAttribute('fill')).join() !== b.join()", arg=before)
+    wait_status(page, "t => t.startsWith('step 13:')")
+    page.keyboard.press("ArrowRight")
+    wait_status(page, "t => t.includes('use after free')")
+
+
+def test_refcount_pin_makes_the_same_schedule_safe(page):
+    assert "use after free" in status(page)
+    lab = page.locator(".labkit-lab")
+    lab.get_by_role("button", name="pin", exact=True).click()
+    wait_status(page, "t => !t.includes('use after free') && t.includes('through its spte')")
+    assert "is safe" in lab.locator(".labkit-verdict").inner_text()
+    lab.get_by_role("button", name="off", exact=True).click()
+    wait_status(page, "t => t.includes('use after free')")
+
+
+def test_scheduler_buttons_advance_the_trace(page):
+    lab = page.locator(".labkit-lab")
+    lab.get_by_role("button", name="you are the scheduler").click()
+    wait_status(page, "t => t.startsWith('step 0:')")
+    buttons = lab.locator(".labkit-thread-button")
+    assert buttons.count() == 4
+    assert lab.get_by_role("button", name="allocator", exact=True).is_disabled()
+    fault = lab.get_by_role("button", name="fault", exact=True)
+    for n in (1, 2, 3):
+        fault.click()
+        wait_status(page, f"t => t.startsWith('step {n}:')")
+    lab.get_by_role("button", name="undo").click()
+    wait_status(page, "t => t.startsWith('step 2:')")
+    lab.get_by_role("button", name="reset").click()
+    wait_status(page, "t => t.startsWith('step 0:')")
+    lab.get_by_role("button", name="you are the scheduler").click()
+    wait_status(page, "t => t.includes('use after free')")
+
+
+def test_no_console_errors(page):
+    assert real_errors(page) == []
+
+
+def test_voila_serves_the_lab(browser, voila_server, request):
+    page = open_page(browser)
+    request.module._PAGE = page
+    try:
+        page.goto(voila_server.url("voila/render/lab.ipynb"))
+        page.wait_for_function(f"document.querySelectorAll('.labkit-timeline svg.svg-figure').length >= {FIGURES}",
+                               timeout=60_000)
+        wait_status(page, "t => t.includes('use after free')")
+        page.locator(".labkit-lab").get_by_role("button", name="pin", exact=True).click()
+        wait_status(page, "t => !t.includes('use after free') && t.includes('through its spte')")
+        assert "Traceback" not in page.inner_text("body")
+        assert real_errors(page) == []
+    finally:
+        page.close()

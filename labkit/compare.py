@@ -52,7 +52,8 @@ def verdict_table(configurations, **fixed):
         row = {"configuration": scenario.label()}
         for name in INVARIANTS:
             schedule = result.shortest[name]
-            row[name] = f"yes ({len(schedule)} steps)" if schedule else "no"
+            steps = len(schedule) if schedule else 0
+            row[name] = f"yes ({steps} step{'s' if steps != 1 else ''})" if schedule else "no"
         row["states"] = result.states
         rows.append(row)
     return pd.DataFrame(rows)

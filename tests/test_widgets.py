@@ -25,7 +25,7 @@ def test_lab_builds_for_every_configuration(op, scheme):
         assert lab.messages.text == "", lab.messages.text
         assert lab.scenario == Scenario(op, scheme, refmode, secondary="gru" if scheme == "gru" else "kvm")
         assert lab.status_text.startswith(f"step {lab.cursor.value}")
-        assert list(lab.timeline.y.domain)[:3] == ["pte[0]", f"{lab.trace.model.secondary.entry}[0]", "page P"]
+        assert list(lab.timeline.y.domain)[::-1][:3] == ["pte[0]", f"{lab.trace.model.secondary.entry}[0]", "page P"]
         assert lab.timeline.steps == len(lab.trace.moves)
 
 

@@ -4,7 +4,9 @@ Lanes, top to bottom: the Linux pte, the secondary entry (spte or GRU TLB
 entry), page P (state and refcount), then one lane per thread with a dot per
 step.  x is the step number.
 
-The cursor never goes through the kernel.  A veil of one bar per step is
+The cursor never goes through the kernel.  A veil of one column per step
+(a horizontal stroke as tall as the plot: bqplot's Lines redraw when their
+colour scale's domain changes, Bars do not) is
 coloured by a ColorScale whose ``mid`` is linked to the cursor slider in the
 browser (``jslink``).  Its colours are ``VEIL_STEPS`` clears, one tint, then
 ``VEIL_STEPS`` greys, spread over ``[-1, cursor]`` and ``[cursor, end]``: each
@@ -25,9 +27,10 @@ from .lanes import VIOLATION_TITLES, drawing
 VEIL_STEPS = 128
 VEIL_COLOURS = [palette.CLEAR] * VEIL_STEPS + [palette.CURRENT] + [palette.FUTURE] * VEIL_STEPS
 WIDTH_PX = 900
+HEIGHT_PX, TOP_PX, BOTTOM_PX = 400, 34, 40
 
 CSS = """<style>
-.labkit-timeline rect.bar { pointer-events: none; }
+.labkit-timeline g.curve path.line { pointer-events: none; }
 .labkit-timeline .mark text { pointer-events: none; }
 </style>"""
 
@@ -36,9 +39,11 @@ class Timeline:
     """A bqplot Figure with one lane per thing worth watching; ``show(trace)`` redraws it."""
 
     def __init__(self, title: str = ""):
-        self.x = bq.LinearScale(min=0.0, max=2.0)
-        self.y = bq.OrdinalScale(reverse=True)
-        self.unit = bq.LinearScale(min=0.0, max=1.0)
+        # No scale sets min/max or reverse: Voila's bqplot ignored them, so every domain comes from the
+        # data (the veil spans the x range, an invisible band spans the unit range, lanes top to bottom).
+        self.x = bq.LinearScale(allow_padding=False)
+        self.y = bq.OrdinalScale()
+        self.unit = bq.LinearScale(allow_padding=False)
         self.veil_scale = bq.ColorScale(min=-1.0, mid=0.0, max=2.0, colors=VEIL_COLOURS,
                                         extrapolation="constant")
         self.roles = bq.OrdinalColorScale(domain=list(palette.ROLES), colors=list(palette.ROLES.values()))
@@ -67,16 +72,16 @@ class Timeline:
                                  tooltip=bq.Tooltip(fields=["name"], show_labels=False))
         self.alarm = bq.Label(x=[0.0], y=[0.97], text=[""], scales={"x": self.x, "y": self.unit},
                               colors=[palette.VIOLATION], default_size=14, font_weight="bolder", align="middle")
-        self.veil = bq.Bars(x=[0], y=[1.0], color=[0.0], scales={"x": self.x, "y": self.unit,
-                                                                  "color": self.veil_scale},
-                            padding=0.0, stroke_width=0, opacities=[1.0], align="center")
+        self.veil = bq.Lines(x=[[-0.5, 0.5]], y=[[0.5, 0.5]], color=[0.0],
+                             scales={"x": self.x, "y": self.unit, "color": self.veil_scale},
+                             stroke_width=HEIGHT_PX - TOP_PX - BOTTOM_PX)
         x_axis = bq.Axis(scale=self.x, label="step", tick_format="d", grid_lines="none")
         y_axis = bq.Axis(scale=self.y, side="left", grid_lines="none")
         self.marks = [self.bands, self.bars, self.bar_text, self.dots, self.dot_text, self.calls,
                       self.call_text, self.clears, self.veil, self.alarm]
         self.figure = bq.Figure(marks=self.marks, axes=[x_axis, y_axis], title=title, animation_duration=0,
-                                fig_margin={"top": 34, "bottom": 40, "left": 96, "right": 16},
-                                layout=widgets.Layout(width="100%", max_width="1100px", height="400px"),
+                                fig_margin={"top": TOP_PX, "bottom": BOTTOM_PX, "left": 96, "right": 16},
+                                layout=widgets.Layout(width="100%", max_width="1100px", height=f"{HEIGHT_PX}px"),
                                 padding_y=0.0)
         self.figure.add_class("labkit-timeline")
         self.style = widgets.HTML(CSS)
@@ -100,10 +105,9 @@ class Timeline:
         n = d.steps
         right = float(max(n, x_max or 0) + 1)
         self.steps = n
-        with self.x.hold_sync():
-            self.x.min, self.x.max = -0.5, right
-        if list(self.y.domain) != d.lanes:
-            self.y.domain = d.lanes
+        top_down = d.lanes[::-1]           # an ordinal axis puts its first name at the bottom
+        if list(self.y.domain) != top_down:
+            self.y.domain = top_down
         px_per_step = WIDTH_PX / (right + 0.5)
 
         with self.bars.hold_sync():
@@ -115,10 +119,8 @@ class Timeline:
                  if len(text) * 6.6 < span * px_per_step - 6]
         self._label(self.bar_text, texts)
         with self.dots.hold_sync():
-            self.dots.x = d.dot_x or [-5]
-            self.dots.y = d.dot_y or [d.lanes[0]]
-            self.dots.color = d.dot_roles or ["other"]
-            self.dots.names = d.dot_tips or [""]
+            self.dots.x, self.dots.y = d.dot_x, d.dot_y
+            self.dots.color, self.dots.names = d.dot_roles, d.dot_tips
         self._label(self.dot_text, list(zip(d.dot_x, d.dot_y, d.dot_text)))
         self._points(self.calls, [(x, lane) for x, lane, _ in d.calls],
                      [f"step {x}: the VM operation calls {hook}" for x, _, hook in d.calls])
@@ -130,13 +132,14 @@ class Timeline:
             alarms.setdefault(x, []).append(VIOLATION_TITLES[invariant])
         self._label(self.alarm, [(x, 0.97, " + ".join(names)) for x, names in alarms.items()])
         with self.veil.hold_sync():
-            self.veil.x = list(range(0, n + 1))
-            self.veil.y = [1.0] * (n + 1)
-            self.veil.color = [float(k) for k in range(0, n + 1)]
+            self.veil.x = [[k - 0.5, k + 0.5] for k in range(0, n + 1)] + [[right, right]]
+            self.veil.y = [[0.5, 0.5]] * (n + 2)
+            self.veil.color = [float(k) for k in range(0, n + 1)] + [-1.0]
         self.veil_scale.max = float(max(n, x_max or 0) + 2)
 
     def _bands(self, d) -> None:
-        xs, ys, colours, opacities = [], [], [], []
+        # the first band is invisible and spans the unit scale, so that scale's domain is always [0, 1]
+        xs, ys, colours, opacities = [[0, 0, 0, 0]], [[0.0, 0.0, 1.0, 1.0]], [palette.CLEAR], [0.0]
         for x0, x1 in d.windows:
             xs.append([x0 - 0.45, x1 + 0.45, x1 + 0.45, x0 - 0.45])
             ys.append([0.0, 0.0, 1.0, 1.0])
@@ -147,15 +150,13 @@ class Timeline:
             ys.append([0.0, 0.0, 0.93, 0.93])
             colours.append(palette.VIOLATION)
             opacities.append(0.35)
-        if not xs:
-            xs, ys, colours, opacities = [[-5, -5]], [[0, 0]], [palette.CLEAR], [0.0]
         with self.bands.hold_sync():
             self.bands.x, self.bands.y = xs, ys
             self.bands.colors, self.bands.fill_colors, self.bands.fill_opacities = colours, colours, opacities
 
     @staticmethod
     def _label(mark, items) -> None:
-        items = items or [(-5.0, mark.y[0] if len(mark.y) else 0, "")]
+        items = items or [(0.0, mark.y[0] if len(mark.y) else 0, "")]
         with mark.hold_sync():
             mark.x = [float(x) for x, _, _ in items]
             mark.y = [y for _, y, _ in items]
@@ -163,8 +164,6 @@ class Timeline:
 
     @staticmethod
     def _points(mark, items, tips) -> None:
-        if not items:
-            items, tips = [(-5, mark.y[0])], [""]
         with mark.hold_sync():
             mark.x = [x for x, _ in items]
             mark.y = [y for _, y in items]

@@ -51,7 +51,8 @@ class Server:
             command = [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
                        f"--port={self.port}", f"--ServerApp.token={self.token}", "--ServerApp.password=",
                        f"--ServerApp.root_dir={self.root}", "--LabApp.news_url=None",
-                       "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+                       "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                       "--MappingKernelManager.default_kernel_name=python3"]
         else:
             command = [str(BIN / "voila"), "--no-browser", "--Voila.ip=127.0.0.1", f"--port={self.port}",
                        f"--Voila.root_dir={self.root}", f"--ServerApp.token={self.token}",
@@ -94,15 +95,24 @@ def launch(playwright):
 
 
 def accept_dialogs(page) -> list:
-    """Accept any JupyterLab dialog (a kernel chooser can appear while the session starts)."""
+    """Answer JupyterLab's dialogs: a "Select Kernel" chooser sometimes appears while the session starts."""
     seen = []
-    for _ in range(3):
+    for _ in range(4):
         dialog = page.locator(".jp-Dialog")
         if dialog.count() == 0:
             break
-        seen.append(dialog.first.inner_text()); print("JP DIALOG:", seen[-1][:300])
-        page.locator(".jp-Dialog .jp-mod-accept").first.click()
-        page.wait_for_timeout(300)
+        seen.append(dialog.first.inner_text())
+        choose = dialog.locator("select")
+        if choose.count():
+            options = choose.first.locator("option").all_inner_texts()
+            python = [o for o in options if "Python" in o]
+            if python:
+                choose.first.select_option(label=python[0])
+        dialog.locator("button.jp-mod-accept").first.click()
+        try:
+            dialog.first.wait_for(state="detached", timeout=5_000)
+        except Exception:  # noqa: BLE001 - look again
+            pass
     return seen
 
 
@@ -113,16 +123,20 @@ def open_and_run_all(page, server, notebook: str, figures: int, timeout: float =
         page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout)
         drawn = f"document.querySelectorAll('.labkit-timeline svg.svg-figure').length >= {figures}"
         # A Run All sent while the kernel is still connecting clears the cells and runs nothing; ask again.
+        started = ("() => Array.from(document.querySelectorAll('.jp-InputPrompt'))"
+                   ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
         for attempt in range(4):
             accept_dialogs(page)
             page.click('.lm-MenuBar-itemLabel:text-is("Run")')
             page.click('.lm-Menu-item[data-command="runmenu:run-all"]')
             try:
-                page.wait_for_function(drawn, timeout=timeout if attempt == 3 else 20_000)
-                break
-            except Exception:  # noqa: BLE001 - retried, and the last attempt raises
+                page.wait_for_function(started, timeout=15_000)
+            except Exception:  # noqa: BLE001 - nothing ran: ask again (the last attempt raises)
                 if attempt == 3:
                     raise
+                continue
+            page.wait_for_function(drawn, timeout=timeout)
+            break
         page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout)
     except Exception:
         (ROOT / "test-artifacts").mkdir(exist_ok=True)

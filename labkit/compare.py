@@ -15,7 +15,7 @@ from .trace import simulate
 SHORT = {"use_after_free": "U", "stale": "S", "refcount": "R", "sleep_in_atomic": "A"}
 
 
-def _scenarios(configurations, **fixed) -> list:
+def scenarios(configurations, **fixed) -> list:
     """Accept Scenarios or dicts of Scenario fields (``fixed`` fills in the rest)."""
     result = []
     for item in configurations:
@@ -23,33 +23,44 @@ def _scenarios(configurations, **fixed) -> list:
     return result
 
 
-def same_story(configurations, read_after: int = 0, install_after=None, **fixed):
+def same_story(configurations, read_after: int = 0, install_after=None, guest_after=None, **fixed):
     """Run the same story (fault reads after ``read_after`` VM steps, installs after ``install_after``) everywhere.
 
     ``install_after=None`` means after the whole VM operation: the window the
-    2008 thread argued about.  One row per configuration.
+    2008 thread argued about.  The guest accesses at the install unless
+    ``guest_after`` says otherwise.  One row per configuration: what broke and
+    the status line at the first violation (or at the end); munmap rows also
+    say when the gathered pages were freed (``release``).
     """
     import pandas as pd
 
     rows = []
-    for scenario in _scenarios(configurations, **fixed):
+    for scenario in scenarios(configurations, **fixed):
         install = vm_length(scenario) if install_after is None else min(install_after, vm_length(scenario))
-        trace = simulate(scenario, interleave(scenario, min(read_after, install), install))
+        trace = simulate(scenario, interleave(scenario, min(read_after, install), install, guest_after))
         broken = trace.violated()
         where = trace.first_violation(broken[0]) if broken else len(trace.moves)
-        rows.append({"configuration": scenario.label(), "broken": ", ".join(broken) or "nothing",
-                     "what happens": trace.status(where)})
+        row = {"configuration": scenario.label()}
+        if scenario.op == "zap":
+            row["release"] = scenario.release
+        row.update({"broken": ", ".join(broken) or "nothing", "what happens": trace.status(where)})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
-def verdict_table(configurations, **fixed):
-    """Exhaustive verdicts: for each configuration, which invariants some schedule breaks (and in how many steps)."""
+def verdict_table(configurations, columns=(), **fixed):
+    """Exhaustive verdicts: for each configuration, which invariants some schedule breaks (and in how many steps).
+
+    ``columns`` names Scenario fields to show beside the configuration
+    (``("era",)``, ``("release",)``).
+    """
     import pandas as pd
 
     rows = []
-    for scenario in _scenarios(configurations, **fixed):
+    for scenario in scenarios(configurations, **fixed):
         result = explore(scenario)
         row = {"configuration": scenario.label()}
+        row.update({name: getattr(scenario, name) for name in columns})
         for name in INVARIANTS:
             schedule = result.shortest[name]
             steps = len(schedule) if schedule else 0

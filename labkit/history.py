@@ -110,11 +110,8 @@ def milestones():
 
 
 def era_table(configurations, **fixed):
-    """``compare.verdict_table`` with the era in front (labels do not carry it)."""
-    scenarios = [item if isinstance(item, Scenario) else Scenario(**{**fixed, **item}) for item in configurations]
-    table = verdict_table(scenarios)
-    table.insert(0, "era", [s.era for s in scenarios])
-    return table
+    """``compare.verdict_table`` with an era column."""
+    return verdict_table(configurations, columns=("era",), **fixed)
 
 
 def device_reads(trace) -> list:

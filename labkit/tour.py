@@ -1,4 +1,4 @@
-"""Small tables for the first notebooks (00-03): one thread's path, one story, one slider row.
+"""Small tables for the first notebooks (00-03): one thread's path, one slider row.
 
 Like :mod:`labkit.compare`, nothing here decides anything: every function runs
 ``build``, ``simulate`` or ``explore`` and arranges what they return as a
@@ -6,7 +6,7 @@ deterministic table that a notebook cell prints and nbval compares.
 """
 from __future__ import annotations
 
-from .compare import SHORT, verdict_table, window_map
+from .compare import SHORT, scenarios, window_map
 from .engine import advance
 from .narrate import page_name, spte_text
 from .scenario import Scenario, build
@@ -46,29 +46,6 @@ def walk(scenario: Scenario, thread: str = "vm"):
     return pd.DataFrame(rows).set_index("step")
 
 
-def story(configurations, read_after: int, install_after=None, guest_after=None, **fixed):
-    """One story under several configurations: the fault reads after ``read_after`` VM steps,
-    installs after ``install_after`` (None: after the whole VM operation, whatever its length),
-    the guest accesses after ``guest_after`` (default: at the install).
-    One row each: what broke, and the status line at the first violation (or at the end);
-    munmap rows also say when the gathered pages were freed (``release``)."""
-    import pandas as pd
-
-    rows = []
-    for item in configurations:
-        scenario = item if isinstance(item, Scenario) else Scenario(**{**fixed, **item})
-        install = vm_length(scenario) if install_after is None else install_after
-        trace = simulate(scenario, interleave(scenario, read_after, install, guest_after))
-        broken = trace.violated()
-        where = trace.first_violation(broken[0]) if broken else len(trace.moves)
-        row = {"configuration": scenario.label()}
-        if scenario.op == "zap":
-            row["release"] = scenario.release
-        row.update({"broken": ", ".join(broken) or "nothing", "what happens": trace.status(where)})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def reads(scenario: Scenario):
     """Claim C3 as a table: for every slider position of the read, what the fault finds in the pte.
 
@@ -103,8 +80,7 @@ def window_summary(configurations, **fixed):
     import pandas as pd
 
     rows = []
-    for item in configurations:
-        scenario = item if isinstance(item, Scenario) else Scenario(**{**fixed, **item})
+    for scenario in scenarios(configurations, **fixed):
         cells = [c for column in window_map(scenario).values.T for c in column if c != ""]
         row = {"configuration": scenario.label(), "positions": len(cells),
                "safe": sum(c == "." for c in cells)}
@@ -114,16 +90,4 @@ def window_summary(configurations, **fixed):
     return pd.DataFrame(rows)
 
 
-def verdicts_with(configurations, columns=("era",), **fixed):
-    """:func:`labkit.compare.verdict_table` with extra Scenario fields (``era``, ``release``) as columns."""
-    table = verdict_table(configurations, **fixed)
-    for position, name in enumerate(columns, start=1):
-        values = []
-        for item in configurations:
-            scenario = item if isinstance(item, Scenario) else Scenario(**{**fixed, **item})
-            values.append(getattr(scenario, name))
-        table.insert(position, name, values)
-    return table
-
-
-__all__ = ["program", "walk", "story", "reads", "window_summary", "verdicts_with"]
+__all__ = ["program", "walk", "reads", "window_summary"]

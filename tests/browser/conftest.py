@@ -1,7 +1,7 @@
 """Fixtures for the browser tests: one JupyterLab and one chromium per module, screenshots on failure."""
 from __future__ import annotations
 
-import shutil
+import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,8 @@ OFFLINE = ("net::ERR_", "Failed to load resource")
 
 
 def pytest_collection_modifyitems(items):
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None and not Path(CHROMIUM).exists():
+    """Without Debian's chromium the browser tests are skipped on a developer's machine, never in CI."""
+    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
         skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
         for item in items:
             if "browser" in item.keywords:

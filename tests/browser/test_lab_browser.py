@@ -76,6 +76,8 @@ def test_refcount_pin_makes_the_same_schedule_safe(page):
     wait_status(page, "t => t.includes('use after free')")
     lab.get_by_role("button", name="pin", exact=True).click()
     page.wait_for_function("() => document.querySelector('.labkit-lab .labkit-verdict').innerText.includes('is safe')")
+    # the verdict and the status line are separate widgets, updated by separate messages
+    wait_status(page, "t => !t.includes('use after free')")
     assert "use after free" not in status(page)
     lab.get_by_role("button", name="off", exact=True).click()
     wait_status(page, "t => t.includes('use after free')")
@@ -114,6 +116,7 @@ def test_voila_serves_the_lab(browser, voila_server, request):
         wait_status(page, "t => t.includes('use after free')")
         page.locator(".labkit-lab").get_by_role("button", name="pin", exact=True).click()
         page.wait_for_function("() => document.querySelector('.labkit-lab .labkit-verdict').innerText.includes('is safe')")
+        wait_status(page, "t => !t.includes('use after free')")   # a separate widget, a separate message
         assert "use after free" not in status(page)
         assert "Traceback" not in page.inner_text("body")
         assert real_errors(page) == []

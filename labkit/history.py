@@ -77,8 +77,9 @@ COW_CONCLUSION = ("because at time N+2 the clear page table entry was not pair w
 
 #: year, change, who, source, what was verified, the lab configuration that shows it.
 MILESTONES = (
-    ("2008", "mmu_notifier merged: KVM's mmu_notifier_seq/count, every callback under rcu_read_lock()",
-     "Andrea Arcangeli", "commit cddb8a5c14aa", "commit dated 28 Jul 2008 (2.6.27 merge window)",
+    ("2008", "mmu_notifier core merged (every callback under rcu_read_lock()); KVM's mmu_notifier_seq/count "
+     "in a separate KVM commit", "Andrea Arcangeli", "commit cddb8a5c14aa (core); KVM: commit e930bffe95e1",
+     "core commit dated 28 Jul 2008 (2.6.27 merge window); the KVM commit is cited in later kernel mail",
      "era='2.6.27', scheme='range_seq', refmode='pin'"),
     ("2009", "KVM: MMU: dont hold pagecount reference for mapped sptes pages", "Izik Eidus",
      "commit acb66dd051d0; <1238457604-7637-2-git-send-email-ieidus@redhat.com>",
@@ -86,10 +87,12 @@ MILESTONES = (
     ("2012", "SRCU dispatch: range_start/end may sleep (rmap locks already sleeping since 2011)",
      "Sagi Grimberg", "commit 21a92735", "commit dated 8 Oct 2012 (3.7 by date)", "era='2012'"),
     ("2014", "invalidate_range: called under the PTL, for IOMMUv2/ATS devices that walk the CPU page table",
-     "Joerg Roedel", "<1406650693-23315-4-git-send-email-joro@8bytes.org>", "release not verified",
+     "Joerg Roedel", "<1406650693-23315-4-git-send-email-joro@8bytes.org>",
+     "posting not seen (the Message-ID is from the brief); release not verified",
      "not modelled: no separate hook"),
-    ("2017", "invalidate_page removed; rmap and COW call range_start/end around the PTL section",
-     "Jérôme Glisse", "commit 5f32b265400d", "commit confirmed; release (4.13?) not verified", "era='2017'"),
+    ("2017", "rmap calls range_start/end around the PTL section (COW already did, since 2012); "
+     "invalidate_page removed", "Jérôme Glisse", "commits 369ea8242c0f (rmap), 5f32b265400d (removal)",
+     "commits confirmed; release (4.13?) not verified", "era='2017'"),
     ("2019", "mmu_interval_notifier with mmu_interval_read_begin/read_retry", "Jason Gunthorpe",
      "series with Link 20191112202231.3856-15-jgg@ziepe.ca", "posting confirmed; release (5.5?) not verified",
      "a user scheme (this notebook)"),

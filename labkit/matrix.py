@@ -24,7 +24,7 @@ _LAMETER = "proposed: Lameter, 30 Jan 2008 <Pine.LNX.4.64.0801301728110.2454@sch
 
 #: (scheme, refmode, secondary) -> where it existed.  Only configurations with a cited source.
 HISTORY = {
-    ("none", "pin", "kvm"): "KVM 2.6.25-2.6.26: no notifier; get_user_pages pins the page while an spte maps it",
+    ("none", "pin", "kvm"): "KVM before notifiers (the 2.6.26 form): get_user_pages pins the page while an spte maps it",
     ("range_seq", "pin", "kvm"): "KVM 2.6.27: mmu_notifier_seq/count; the spte keeps its reference until rmap_remove",
     ("range_seq", "gup_release", "kvm"): "KVM from commit acb66dd051d0 (2009): reference dropped in mmu_set_spte",
     ("gru", "off", "gru"): "GRU driver (drivers/misc/sgi-gru, 2008): ms_range_active plus the hardware dropin rule",

@@ -1,6 +1,7 @@
 """The VM operations that take a page away from a process, at 2.6.27's granularity.
 
-``zap``  munmap / zap_page_range / MADV_DONTNEED through unmap_vmas:
+``zap``  unmap_vmas, as reached from munmap, zap_page_range (MADV_DONTNEED) or
+         truncate (unmap_mapping_range, with i_mmap_lock held):
          invalidate_range_start before any pte is cleared; zap_pte_range
          clears each pte under the PTL and gathers the page in the mmu_gather;
          the gathered pages are freed by tlb_flush_mmu / tlb_finish_mmu; then
@@ -19,6 +20,15 @@
          invalidate_page, point the pte at the new page, release the old one.
          The old page stays alive (the parent maps it), so the danger here is
          a *stale* entry: the guest keeps reading and writing the parent's page.
+
+The model has no mmap_sem.  munmap holds it for writing, and the secondary
+fault's get_user_pages (KVM's gfn_to_pfn) or gru_try_dropin holds it for
+reading while it walks the pte, so under munmap a racing fault can only have
+read the pte *before* munmap began (and installs after: read_after=0 in
+``labkit.schedules.interleave``).  truncate holds no mmap_sem, so every
+interleaving the model explores can happen there; its i_mmap_lock is a
+spinlock in 2008, which the "2008-01" era's sleepable range callbacks ignore
+(they follow munmap's context, the case the proposals were about).
 
 A scheme that registers no invalidate_page but does register range callbacks
 (``range_block``, Christoph's proposal) gets them called at the

@@ -40,7 +40,7 @@ def _count(field: str, value, low: int, high: int) -> None:
 class Scenario:
     """One configuration: which VM operation, notifier scheme, fault reference mode, driver and era.
 
-    op        ``zap`` (munmap), ``rmap`` (reclaim), ``cow`` (write fault after fork)
+    op        ``zap`` (unmap_vmas: munmap, truncate), ``rmap`` (reclaim), ``cow`` (write fault after fork)
     scheme    a registered scheme: ``none``, ``page``, ``page_seq``, ``range``, ``range_block``, ``range_seq``
     refmode   ``off``, ``pin``, ``gup_release``, ``off_under_ptl``
     secondary ``kvm``, ``gru``, ``xpmem``

@@ -5,7 +5,7 @@ import ipywidgets as widgets
 
 from .. import ERAS, OPS, REFMODES, RELEASES, SCHEMES, SECONDARIES, Scenario
 
-OP_WORDS = {"zap": "zap (munmap)", "rmap": "rmap (reclaim)", "cow": "cow (write after fork)"}
+OP_WORDS = {"zap": "zap (munmap, truncate)", "rmap": "rmap (reclaim)", "cow": "cow (write after fork)"}
 REFMODE_TIPS = {
     "off": "the fault takes no page reference the spte keeps",
     "pin": "the spte keeps the reference get_user_pages took (KVM until 2009)",

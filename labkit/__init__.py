@@ -9,7 +9,7 @@ invalidate_page versus invalidate_range_start/end.
     ...                         "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,fault,fault,fault,guest")
 """
 from .invariants import INVARIANTS
-from .operations import ERAS, OPS, RELEASES
+from .operations import CALLERS, ERAS, OPS, RELEASES
 from .fault import REFMODES
 from .program import Call, Step
 from .scenario import Scenario, build
@@ -21,4 +21,4 @@ from .verdicts import verdicts
 
 __all__ = ["Scenario", "Scheme", "Step", "Call", "Trace", "simulate", "build", "register_scheme",
            "Exploration", "explore", "verdicts",
-           "SCHEMES", "SECONDARIES", "OPS", "REFMODES", "ERAS", "RELEASES", "INVARIANTS"]
+           "SCHEMES", "SECONDARIES", "OPS", "REFMODES", "ERAS", "RELEASES", "CALLERS", "INVARIANTS"]

@@ -31,11 +31,12 @@ def _scenario_options(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("--attempts", type=int, default=DEFAULTS["attempts"])
     parser.add_argument("--no-allocator", dest="allocator", action="store_false")
     parser.add_argument("--release", default=DEFAULTS["release"], help="zap: before_end or after_end")
+    parser.add_argument("--caller", default=DEFAULTS["caller"], help="zap: truncate or munmap (mmap_sem)")
 
 
 def _fixed(args) -> dict:
     return dict(era=args.era, pages=args.pages, vcpus=args.vcpus, accesses=args.accesses,
-                attempts=args.attempts, allocator=args.allocator, release=args.release)
+                attempts=args.attempts, allocator=args.allocator, release=args.release, caller=args.caller)
 
 
 def _scenario(args) -> Scenario:

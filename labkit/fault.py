@@ -47,8 +47,14 @@ FOLLOW_PAGE = "mm/memory.c follow_page (2.6.27)"
 GRU_FAULT = "drivers/misc/sgi-gru/grufault.c gru_try_dropin (2008): the NOTE on the dropin race"
 
 
-def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attempts: int):
-    """Build the fault thread for one vCPU (or one GRU context) faulting on ``vpage``."""
+def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attempts: int, mmap_sem: bool = False):
+    """Build the fault thread for one vCPU (or one GRU context) faulting on ``vpage``.
+
+    With ``mmap_sem`` the pte walk holds mmap_sem for reading (KVM's gfn_to_pfn:
+    down_read, get_user_pages, up_read).  The GRU holds it through the whole
+    dropin; the model releases it after the walk for every driver, which can
+    only add interleavings.
+    """
     takes_ref = refmode in ("pin", "gup_release")
     under_ptl = refmode == "off_under_ptl"
     walker = "get_user_pages -> follow_page" if takes_ref else (
@@ -66,7 +72,7 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
                           choose=_retry_if(scheme.fault_retry, "refused")))
     checks = (scheme.fault_retry is not None and not early) or secondary.hardware_drop
     steps = begin + [
-        lock_ptl(f"{walker}: pte_offset_map_lock", FOLLOW_PAGE),
+        lock_ptl(f"{walker}: pte_offset_map_lock", FOLLOW_PAGE, mmap_sem=mmap_sem),
         Step(f"{walker}: read the pte", _reader(vpage), FOLLOW_PAGE, kind="pte_read",
              choose=_found_or("no_page")),
     ]
@@ -74,7 +80,7 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
     if takes_ref:
         steps.append(Step("follow_page(FOLL_GET): get_page", _take_reference, FOLLOW_PAGE, kind="get_page"))
     if not under_ptl:
-        steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE))
+        steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE, mmap_sem=mmap_sem))
     steps.append(lock_mmu(f"{secondary.fault}: lock {secondary.lock}", site))
     if scheme.fault_retry is not None and not early:
         steps.append(Step(f"{secondary.fault}: {scheme.retry_name}", _no_change, site, kind="check",
@@ -93,27 +99,27 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
                           kind="put_page"))
     if under_ptl:
         steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", site))
-        steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE, choose=_done))
+        steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE, choose=_done, mmap_sem=mmap_sem))
     else:
         steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", site, choose=_done))
 
     if checks:
-        steps += _retry_path(secondary, takes_ref, under_ptl, attempts)
+        steps += _retry_path(secondary, takes_ref, under_ptl, attempts, mmap_sem)
     if early:
         steps.append(Step(f"{secondary.fault}: refused, wait for range_end and fault again", _counting_attempt(_no_change),
                           site, kind="retry", label="refused",
                           choose=_again_if_below(attempts)))
     steps.append(unlock_ptl(f"{walker}: pte none, nothing to map: pte_unmap_unlock", FOLLOW_PAGE,
-                            label="no_page", choose=_done))
+                            label="no_page", choose=_done, mmap_sem=mmap_sem))
     return link(name, steps)
 
 
-def _retry_path(secondary, takes_ref: bool, under_ptl: bool, attempts: int) -> list:
+def _retry_path(secondary, takes_ref: bool, under_ptl: bool, attempts: int, mmap_sem: bool = False) -> list:
     """out_unlock: drop the lock(s), release the reference, fault again (or give up)."""
     site = secondary.fault_site
     path = [unlock_mmu(f"{secondary.fault}: retry: unlock {secondary.lock}", site, label="retry")]
     if under_ptl:
-        path.append(unlock_ptl("follow_page: retry: pte_unmap_unlock", FOLLOW_PAGE))
+        path.append(unlock_ptl("follow_page: retry: pte_unmap_unlock", FOLLOW_PAGE, mmap_sem=mmap_sem))
     if takes_ref:
         path.append(Step(f"{secondary.fault}: out_unlock: {secondary.release}", _release_reference,
                          site, kind="put_page"))

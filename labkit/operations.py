@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .locks import lock_ptl, unlock_ptl
+from .locks import down_write_mmap_sem, lock_ptl, unlock_ptl, up_write_mmap_sem
 from .pages import alloc_page, get_page, put_page
 from .program import Call, Step, link
 from .state import FREE, IN_USE, Page, System, local, with_local, with_page, with_pte
@@ -99,9 +99,14 @@ def page_site_hooks(scheme, vpage: int, atomic: str, caller: str, secondary, era
 
 # -- zap: unmap_vmas ----------------------------------------------------------------
 
-def zap_program(scheme, secondary, vpages: tuple, era: str, release: str):
+CALLERS = ("truncate", "munmap")
+
+
+def zap_program(scheme, secondary, vpages: tuple, era: str, release: str, caller: str = "truncate"):
     atomic = RCU if era == "2.6.27" else None
     steps = notify(scheme, "invalidate_range_start", vpages, atomic, "unmap_vmas", secondary)
+    if caller == "munmap":
+        steps.insert(0, down_write_mmap_sem("sys_munmap: down_write(mmap_sem)", "mm/mmap.c sys_munmap (2.6.27)"))
     steps.append(lock_ptl("zap_pte_range: pte_offset_map_lock", f"{MEMORY} zap_pte_range (2.6.27)"))
     for vpage in vpages:
         steps.append(Step("zap_pte_range: ptep_get_and_clear_full, page_remove_rmap, tlb_remove_page",
@@ -119,6 +124,8 @@ def zap_program(scheme, secondary, vpages: tuple, era: str, release: str):
         steps += end + [replace(free_batch, action=(
             "zap_page_range: tlb_finish_mmu (last batch): flush the CPU TLB, free_pages_and_swap_cache -> put_page"),
             site="mm/memory.c zap_page_range / unmap_region: tlb_finish_mmu after unmap_vmas returns (2.6.27)")]
+    if caller == "munmap":   # after the last batch: tlb_finish_mmu runs in unmap_region, under mmap_sem
+        steps.append(up_write_mmap_sem("sys_munmap: up_write(mmap_sem)", "mm/mmap.c sys_munmap (2.6.27)"))
     return link("vm", steps)
 
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from .fault import REFMODES, fault_program
 from .guest import guest_program
-from .operations import (ERAS, OPS, RELEASES, cow_program, external_references, initial_pages, rmap_program,
+from .operations import (CALLERS, ERAS, OPS, RELEASES, cow_program, external_references, initial_pages, rmap_program,
                          zap_program)
 from .pages import allocator_steps
 from .program import link
@@ -23,7 +23,7 @@ from .secondary import SECONDARIES
 from .state import NOBODY, Spte, System, Thread
 
 DEFAULTS = dict(secondary="kvm", era="2.6.27", pages=1, vcpus=1, accesses=1, attempts=2,
-                allocator=True, release="before_end")
+                allocator=True, release="before_end", caller="truncate")
 
 
 def _choice(field: str, value, choices) -> None:
@@ -52,6 +52,13 @@ class Scenario:
     attempts  fault attempts before it gives up after failed checks
     allocator whether another task may reuse a freed page
     release   zap only: gathered pages freed ``before_end`` or ``after_end`` of the range
+    caller    zap only: what reached unmap_vmas.  ``truncate`` (unmap_mapping_range)
+              holds no mmap_sem, so a secondary fault may walk the pte at any
+              point; ``munmap`` holds mmap_sem for writing, and the fault's walk
+              holds it for reading, so only a fault that read the pte before
+              munmap began (or after it ended) can race.  The sleeping context of
+              the range callbacks follows the era for both (truncate's i_mmap_lock,
+              a spinlock until 2011, is not modelled as atomic context).
     """
 
     op: str
@@ -65,6 +72,7 @@ class Scenario:
     attempts: int = DEFAULTS["attempts"]
     allocator: bool = DEFAULTS["allocator"]
     release: str = DEFAULTS["release"]
+    caller: str = DEFAULTS["caller"]
 
     def __post_init__(self):
         _choice("op", self.op, OPS)
@@ -73,6 +81,7 @@ class Scenario:
         _choice("secondary", self.secondary, tuple(SECONDARIES))
         _choice("era", self.era, ERAS)
         _choice("release", self.release, RELEASES)
+        _choice("caller", self.caller, CALLERS)
         _choice("allocator", self.allocator, (True, False))
         _count("pages", self.pages, 1, 16)
         _count("vcpus", self.vcpus, 1, 3)
@@ -127,7 +136,7 @@ def build(scenario: Scenario) -> Model:
     vpages = tuple(range(n))
     pfns = tuple(range(n))
     if scenario.op == "zap":
-        vm = zap_program(scheme, secondary, vpages, scenario.era, scenario.release)
+        vm = zap_program(scheme, secondary, vpages, scenario.era, scenario.release, scenario.caller)
     elif scenario.op == "rmap":
         vm = rmap_program(scheme, secondary, vpages, scenario.era, pfns)
     else:
@@ -135,7 +144,8 @@ def build(scenario: Scenario) -> Model:
     programs = [vm]
     faults = fault_names(scenario.vcpus)
     for i, name in enumerate(faults):
-        programs.append(fault_program(name, i % n, scheme, secondary, scenario.refmode, scenario.attempts))
+        programs.append(fault_program(name, i % n, scheme, secondary, scenario.refmode, scenario.attempts,
+                                      mmap_sem=scenario.op == "zap" and scenario.caller == "munmap"))
     guest, targets = guest_program(secondary, scenario.accesses, n)
     programs.append(guest)
     if scenario.allocator:

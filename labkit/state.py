@@ -63,6 +63,7 @@ class System(NamedTuple):
     mmu_lock: int         # thread holding the secondary MMU's lock, or NOBODY
     counters: tuple       # (name, value) pairs: mmu_notifier_seq, mmu_notifier_count, ...
     threads: tuple        # Thread per thread, in the scenario's thread order
+    mmap_sem: int = 0     # 0 free, -1 held for writing (munmap), n > 0 held for reading by n faults
 
 
 # -- reading ---------------------------------------------------------------

@@ -232,3 +232,29 @@ def test_the_slider_moves_an_early_check_with_the_read():
     inside = simulate(scenario, interleave(scenario, 3, vm_length(scenario)))
     refused = [m.step.label for m in inside.moves if m.thread == 1]
     assert "refused" in refused                  # range_start has raised ms_range_active by then
+
+
+def test_munmap_holds_mmap_sem_so_only_a_fault_that_read_before_it_can_race():
+    """sys_munmap: down_write(mmap_sem); the fault's get_user_pages walks under down_read.  The window of
+    the 2008 argument (read before, install after) survives; a read inside the operation does not."""
+    munmap = Scenario(op="zap", scheme="range", refmode="off", caller="munmap")
+    assert "use_after_free" in simulate(munmap, whole_window(munmap)).violated()
+    n = vm_length(munmap)
+    for read in range(1, n + 1):
+        for install in range(read, n + 1):
+            assert simulate(munmap, interleave(munmap, read, install)).violated() == (), (read, install)
+
+
+def test_installing_under_the_ptl_is_safe_against_munmap_but_not_against_truncate():
+    assert labkit.explore(Scenario(op="zap", scheme="range", refmode="off_under_ptl",
+                                   caller="munmap")).violated["use_after_free"] is False
+    assert labkit.explore(Scenario(op="zap", scheme="range", refmode="off_under_ptl",
+                                   caller="truncate")).violated["use_after_free"] is True
+
+
+def test_the_thread_s_verdicts_hold_for_munmap_too():
+    for scheme, refmode, broken in (("range", "off", True), ("range", "pin", False), ("range_block", "off", True),
+                                    ("range_seq", "off", False), ("range_seq", "gup_release", False)):
+        result = labkit.explore(Scenario(op="zap", scheme=scheme, refmode=refmode, caller="munmap"))
+        assert result.violated["use_after_free"] is broken, (scheme, refmode)
+        assert result.deadlocks == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from .. import ERAS, OPS, REFMODES, RELEASES, SCHEMES, SECONDARIES, Scenario
+from ..operations import CALLERS
 
 OP_WORDS = {"zap": "zap (munmap, truncate)", "rmap": "rmap (reclaim)", "cow": "cow (write after fork)"}
 REFMODE_TIPS = {
@@ -19,7 +20,7 @@ def _row(*children):
 
 
 class Controls:
-    """Widgets for op, scheme, refmode, secondary, era and release; ``scenario()`` reads them."""
+    """Widgets for op, scheme, refmode, secondary, era, release and caller; ``scenario()`` reads them."""
 
     def __init__(self, scenario: Scenario):
         style = {"description_width": "initial"}
@@ -37,20 +38,23 @@ class Controls:
                                     tooltip="2008-01: the proposals in the thread; 2.6.27: what was merged")
         self.release = widgets.Dropdown(options=list(RELEASES), value=scenario.release, description="free pages",
                                         style=style)
+        self.caller = widgets.Dropdown(options=list(CALLERS), value=scenario.caller, description="zap from",
+                                       style=style)
         self.scheme_summary = widgets.HTML()
-        self.all = (self.op, self.scheme, self.refmode, self.secondary, self.era, self.release)
+        self.all = (self.op, self.scheme, self.refmode, self.secondary, self.era, self.release, self.caller)
         self.widget = widgets.VBox([_row(self.op), _row(self.refmode),
-                                    _row(self.scheme, self.secondary, self.era, self.release),
+                                    _row(self.scheme, self.secondary, self.era, self.release, self.caller),
                                     self.scheme_summary])
         self.refresh()
 
     def scenario(self, base: Scenario) -> Scenario:
         """``base`` with the controls' values (raises ValueError on a combination the model refuses)."""
         return base.replace(op=self.op.value, scheme=self.scheme.value, refmode=self.refmode.value,
-                            secondary=self.secondary.value, era=self.era.value, release=self.release.value)
+                            secondary=self.secondary.value, era=self.era.value, release=self.release.value,
+                            caller=self.caller.value)
 
     def set(self, scenario: Scenario) -> None:
-        for name in ("op", "scheme", "refmode", "secondary", "era", "release"):
+        for name in ("op", "scheme", "refmode", "secondary", "era", "release", "caller"):
             getattr(self, name).value = getattr(scenario, name)
         self.refresh()
 
@@ -60,6 +64,10 @@ class Controls:
         self.release.disabled = not zap
         self.release.tooltip = ("when zap frees the gathered pages: before or after invalidate_range_end"
                                 if zap else f"only zap gathers pages to free later; {self.op.value} frees them itself")
+        self.caller.disabled = not zap
+        self.caller.tooltip = ("truncate holds no mmap_sem: the fault may walk the pte at any point; munmap holds "
+                               "mmap_sem for writing, so the fault's walk (under mmap_sem for reading) comes before "
+                               "or after it" if zap else f"only zap is reached from munmap or truncate")
         gru = self.scheme.value == "gru"
         if gru and self.secondary.value != "gru":
             self.secondary.value = "gru"

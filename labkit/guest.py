@@ -29,7 +29,3 @@ def guest_program(secondary, accesses: int, npages: int):
 
 def _use(s, t):
     return s   # the access changes nothing; invariants.step_violations judges it
-
-
-def accessed_vpage(targets: tuple, pc: int) -> int:
-    return targets[pc]

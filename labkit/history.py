@@ -137,12 +137,6 @@ def device_reads(trace) -> list:
     return lines
 
 
-def vm_steps(scenario: Scenario) -> list:
-    """The VM operation's steps, numbered from 1 (what ``interleave``'s counts refer to)."""
-    steps = build(scenario).programs[0].steps
-    return [f"{number:2d}. {step.action}" for number, step in enumerate(steps, start=1)]
-
-
 def cow_story(scenario: Scenario):
     """The document's story on the model: the device faults right after range_start, reads right after set_pte_at.
 

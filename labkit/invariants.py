@@ -66,10 +66,3 @@ def _used_page_state(model, s: System, t: int):
     vpage = model.guest_targets[s.threads[t].pc]
     spte = s.sptes[vpage]
     return None if spte is None else s.pages[spte.pfn].state
-
-
-def used_page(model, s: System, t: int):
-    """The pfn the guest's next access would use, or None on a miss."""
-    vpage = model.guest_targets[s.threads[t].pc]
-    spte = s.sptes[vpage]
-    return None if spte is None else spte.pfn

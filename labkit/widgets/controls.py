@@ -67,7 +67,7 @@ class Controls:
         self.caller.disabled = not zap
         self.caller.tooltip = ("truncate holds no mmap_sem: the fault may walk the pte at any point; munmap holds "
                                "mmap_sem for writing, so the fault's walk (under mmap_sem for reading) comes before "
-                               "or after it" if zap else f"only zap is reached from munmap or truncate")
+                               "or after it" if zap else "only zap is reached from munmap or truncate")
         gru = self.scheme.value == "gru"
         if gru and self.secondary.value != "gru":
             self.secondary.value = "gru"

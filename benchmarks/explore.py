@@ -18,9 +18,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import labkit  # noqa: E402
-from labkit.explore import explore  # noqa: E402
 from labkit.scenario import build  # noqa: E402
-from labkit.verdicts import configurations  # noqa: E402
+from labkit.search.explore import explore  # noqa: E402
+from labkit.search.verdicts import configurations  # noqa: E402
 
 
 def matrix() -> None:

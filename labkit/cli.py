@@ -10,28 +10,35 @@ import argparse
 import sys
 import time
 
-from .explore import explore
-from .invariants import INVARIANTS
-from .narrate import VIOLATION_WORDS, numbered_steps, violation_words
-from .scenario import DEFAULTS, Scenario
-from .trace import simulate
-from .verdicts import to_csv, verdicts
+from .core.invariants import INVARIANTS, invariant
+from .kernel.schemes import SCHEMES
+from .kernel.secondaries import SECONDARIES
+from .scenario import CALLERS, DEFAULTS, ERAS, OPS, REFMODES, RELEASES, Scenario
+from .search.explore import explore
+from .search.trace import simulate
+from .search.verdicts import verdicts, verdicts_csv
+from .tables.narrate import events, numbered_steps, status, violation_words
 
 
 def _scenario_options(parser: argparse.ArgumentParser, required: bool) -> None:
-    parser.add_argument("--op", required=required, help="zap, rmap or cow")
-    parser.add_argument("--scheme", required=required, help="none, page, page_seq, range, range_block, range_seq, gru")
-    parser.add_argument("--refmode", required=required, help="off, pin, gup_release or off_under_ptl")
+    parser.add_argument("--op", required=required, help=_choices(OPS))
+    parser.add_argument("--scheme", required=required, help=_choices(SCHEMES))
+    parser.add_argument("--refmode", required=required, help=_choices(REFMODES))
     parser.add_argument("--secondary", default=None if not required else DEFAULTS["secondary"],
-                        help="kvm, gru or xpmem")
-    parser.add_argument("--era", default=DEFAULTS["era"], help="2008-01 or 2.6.27")
+                        help=_choices(SECONDARIES))
+    parser.add_argument("--era", default=DEFAULTS["era"], help=_choices(ERAS))
     parser.add_argument("--pages", type=int, default=DEFAULTS["pages"])
     parser.add_argument("--vcpus", type=int, default=DEFAULTS["vcpus"])
     parser.add_argument("--accesses", type=int, default=DEFAULTS["accesses"])
     parser.add_argument("--attempts", type=int, default=DEFAULTS["attempts"])
     parser.add_argument("--no-allocator", dest="allocator", action="store_false")
-    parser.add_argument("--release", default=DEFAULTS["release"], help="zap: before_end or after_end")
-    parser.add_argument("--caller", default=DEFAULTS["caller"], help="zap: truncate or munmap (mmap_sem)")
+    parser.add_argument("--release", default=DEFAULTS["release"], help="zap: " + _choices(RELEASES))
+    parser.add_argument("--caller", default=DEFAULTS["caller"], help="zap: " + _choices(CALLERS))
+
+
+def _choices(names) -> str:
+    names = list(names)
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
 
 
 def _fixed(args) -> dict:
@@ -75,11 +82,11 @@ def main(argv=None) -> int:
 
 def _simulate(args) -> int:
     trace = simulate(_scenario(args), args.schedule)
-    table = trace.events.drop(columns=["site"])
+    table = events(trace).drop(columns=["site"])
     print(table.to_string(index=False))
     if trace.moves:
         print()
-        print(trace.status(len(trace.moves)))
+        print(status(trace, len(trace.moves)))
     broken = trace.violated()
     print("violations: " + (", ".join(broken) if broken else "none"))
     return 0
@@ -109,7 +116,7 @@ def _verdicts(args) -> int:
         print(f"note: {int((~table['complete']).sum())} searches stopped at --max-states={args.max_states}; "
               "their 'unknown' cells were not proven either way", file=sys.stderr)
     if args.csv:
-        sys.stdout.write(to_csv(table))
+        sys.stdout.write(verdicts_csv(table))
     else:
         print(table.drop(columns=["complete"]).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     return 0
@@ -133,7 +140,8 @@ def _explain(args) -> int:
         print(f"{name}: shortest schedule, {len(trace.moves)} steps: {','.join(trace.schedule)}")
         for line in numbered_steps(trace):
             print(line)
-        print(f"  => {VIOLATION_WORDS[name]}: {violation_words(trace, name)}")
+        print(f"  => {invariant(name).words}: {violation_words(trace, name)}")
+        print(f"  replay: simulate({scenario!r}, {','.join(trace.schedule)!r})")
     return 0
 
 

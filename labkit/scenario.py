@@ -1,33 +1,51 @@
 """A scenario: one configuration of the lab, validated, and the model built from it.
 
 >>> Scenario(op="zap", scheme="range", refmode="off")
+Scenario(op='zap', scheme='range', refmode='off')
 
-``build(scenario)`` turns it into a :class:`Model`: the threads' linked
-programs and the initial :class:`~labkit.state.System`.  Everything else
-(``simulate``, ``explore``, the widgets, the CLI) starts from a Model, so the
-same step functions drive all of them.
+A Scenario is a value.  It names its scheme, secondary and era, and resolves
+those names when it is made to the records themselves (``scheme_record``,
+``secondary_record``, ``era_record``), which take part in equality: two equal
+Scenarios build the same model, and after ``register_scheme(...,
+replace=True)`` a new Scenario can never be served the old scheme's model
+from the cache.  ``build(scenario)`` turns it into a
+:class:`~labkit.core.model.Model`: the threads' linked programs and the
+initial :class:`~labkit.core.state.System`.  Everything else (``simulate``,
+``explore``, the widgets, the CLI) starts from a Model, so the same step
+functions drive all of them.  Its ``repr`` names only the fields that differ
+from the defaults, so it can be pasted into a cell.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
-from .fault import REFMODES, fault_program
-from .guest import guest_program
-from .operations import (CALLERS, ERAS, OPS, RELEASES, cow_program, external_references, initial_pages, rmap_program,
-                         zap_program)
-from .pages import allocator_steps
-from .program import link
-from .schemes import SCHEMES
-from .secondary import SECONDARIES
-from .state import NOBODY, Spte, System, Thread
+from .core.model import Model
+from .core.program import link
+from .core.state import NOBODY, System, Thread
+from .kernel.eras import DEFAULT_ERA, ERAS, Era, era_named
+from .kernel.fault import REFMODES, fault_program
+from .kernel.guest import guest_program
+from .kernel.operations import (
+    CALLERS,
+    OPS,
+    RELEASES,
+    cow_program,
+    external_references,
+    initial_pages,
+    rmap_program,
+    zap_program,
+)
+from .kernel.pages import allocator_steps
+from .kernel.schemes import Scheme, scheme_named
+from .kernel.secondaries import Secondary, secondary_named
 
-DEFAULTS = dict(secondary="kvm", era="2.6.27", pages=1, vcpus=1, accesses=1, attempts=2,
+DEFAULTS = dict(secondary="kvm", era=DEFAULT_ERA, pages=1, vcpus=1, accesses=1, attempts=2,
                 allocator=True, release="before_end", caller="truncate")
 
 
 def _choice(field: str, value, choices) -> None:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{field}={value!r} is not valid; choose one of: {', '.join(map(str, choices))}")
 
 
@@ -36,7 +54,7 @@ def _count(field: str, value, low: int, high: int) -> None:
         raise ValueError(f"{field}={value!r} is not valid; it must be a whole number from {low} to {high}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Scenario:
     """One configuration: which VM operation, notifier scheme, fault reference mode, driver and era.
 
@@ -44,8 +62,8 @@ class Scenario:
     scheme    a registered scheme: ``none``, ``page``, ``page_seq``, ``range``, ``range_block``, ``range_seq``
     refmode   ``off``, ``pin``, ``gup_release``, ``off_under_ptl``
     secondary ``kvm``, ``gru``, ``xpmem``
-    era       ``2008-01`` (the proposals in the thread: range callbacks may sleep)
-              or ``2.6.27`` (what was merged: every callback under rcu_read_lock)
+    era       one of :data:`labkit.kernel.eras.ERAS`: ``2008-01`` (the proposals
+              in the thread), ``2.6.27`` (what was merged), ``2012``, ``2017``
     pages     virtual pages the operation covers (the fault and guest use page 0 first)
     vcpus     faulting threads (``fault``, ``fault2``, ...)
     accesses  guest accesses
@@ -73,54 +91,50 @@ class Scenario:
     allocator: bool = DEFAULTS["allocator"]
     release: str = DEFAULTS["release"]
     caller: str = DEFAULTS["caller"]
+    scheme_record: Scheme = field(init=False, compare=True)
+    secondary_record: Secondary = field(init=False, compare=True)
+    era_record: Era = field(init=False, compare=True)
 
     def __post_init__(self):
         _choice("op", self.op, OPS)
-        _choice("scheme", self.scheme, tuple(SCHEMES))
+        scheme = scheme_named(self.scheme)
+        object.__setattr__(self, "scheme", scheme.name)
+        object.__setattr__(self, "scheme_record", scheme)
         _choice("refmode", self.refmode, REFMODES)
-        _choice("secondary", self.secondary, tuple(SECONDARIES))
-        _choice("era", self.era, ERAS)
+        object.__setattr__(self, "secondary_record", secondary_named(self.secondary))
+        object.__setattr__(self, "era_record", era_named(self.era))
+        if scheme.requires and self.secondary not in scheme.requires:
+            raise ValueError(f"scheme={scheme.name!r} drives only secondary={' or '.join(map(repr, scheme.requires))}, "
+                             f"not {self.secondary!r}")
         _choice("release", self.release, RELEASES)
         _choice("caller", self.caller, CALLERS)
-        _choice("allocator", self.allocator, (True, False))
+        if not isinstance(self.allocator, bool):
+            raise ValueError(f"allocator={self.allocator!r} is not valid; choose True or False")
         _count("pages", self.pages, 1, 16)
         _count("vcpus", self.vcpus, 1, 3)
         _count("accesses", self.accesses, 0, 4)
         _count("attempts", self.attempts, 1, 4)
 
     def replace(self, **changes) -> "Scenario":
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        """This scenario with some fields changed; a scheme named again is looked up again."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
         unknown = set(changes) - set(values)
         if unknown:
             raise ValueError(f"Scenario has no field {sorted(unknown)}; fields: {', '.join(values)}")
+        values["scheme"] = self.scheme_record      # unchanged unless named in changes
         values.update(changes)
         return Scenario(**values)
+
+    def __repr__(self) -> str:
+        parts = [f"{name}={getattr(self, name)!r}" for name in ("op", "scheme", "refmode")]
+        parts += [f"{name}={getattr(self, name)!r}" for name, default in DEFAULTS.items()
+                  if getattr(self, name) != default]
+        return f"Scenario({', '.join(parts)})"
 
     def label(self) -> str:
         """``op/scheme/refmode/secondary``, with ``@era`` when the era is not 2.6.27."""
         era = "" if self.era == DEFAULTS["era"] else f"@{self.era}"
         return f"{self.op}/{self.scheme}/{self.refmode}/{self.secondary}{era}"
-
-
-@dataclass(frozen=True)
-class Model:
-    """A scenario made runnable: programs per thread and the initial state."""
-
-    scenario: Scenario
-    names: tuple          # thread names, in state order
-    programs: tuple       # Program per thread
-    initial: System
-    external: tuple       # per pfn, references held outside the modelled structures
-    page_names: tuple     # per pfn: "P", "P1", ..., "N"
-    guest_targets: tuple  # guest access i uses virtual page guest_targets[i]
-    secondary: object
-    scheme: object
-
-    def index(self, name: str) -> int:
-        try:
-            return self.names.index(name)
-        except ValueError:
-            raise ValueError(f"no thread named {name!r}; threads: {', '.join(self.names)}") from None
 
 
 def fault_names(vcpus: int) -> tuple:
@@ -130,17 +144,16 @@ def fault_names(vcpus: int) -> tuple:
 @lru_cache(maxsize=512)
 def build(scenario: Scenario) -> Model:
     """Build the threads and the initial state for ``scenario`` (cached: scenarios are values)."""
-    scheme = SCHEMES[scenario.scheme]
-    secondary = SECONDARIES[scenario.secondary]
+    scheme, secondary, era = scenario.scheme_record, scenario.secondary_record, scenario.era_record
     n = scenario.pages
     vpages = tuple(range(n))
     pfns = tuple(range(n))
     if scenario.op == "zap":
-        vm = zap_program(scheme, secondary, vpages, scenario.era, scenario.release, scenario.caller)
+        vm = zap_program(scheme, secondary, vpages, era, scenario.release, scenario.caller)
     elif scenario.op == "rmap":
-        vm = rmap_program(scheme, secondary, vpages, scenario.era, pfns)
+        vm = rmap_program(scheme, secondary, vpages, era, pfns)
     else:
-        vm = cow_program(scheme, secondary, 0, scenario.era, old=0, new=n)
+        vm = cow_program(scheme, secondary, 0, era, old=0, new=n)
     programs = [vm]
     faults = fault_names(scenario.vcpus)
     for i, name in enumerate(faults):
@@ -168,4 +181,4 @@ def build(scenario: Scenario) -> Model:
                  page_names, targets, secondary, scheme)
 
 
-__all__ = ["Scenario", "Model", "build", "Spte"]
+__all__ = ["Scenario", "Model", "build", "DEFAULTS", "ERAS", "OPS", "REFMODES", "RELEASES", "CALLERS"]

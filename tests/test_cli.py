@@ -64,3 +64,16 @@ def test_python_dash_m_labkit_runs():
                              "--refmode", "pin", "--secondary", "kvm"], capture_output=True, text=True)
     assert result.returncode == 0
     assert result.stdout.splitlines()[1].startswith("cow,none,pin,kvm,no,yes,no,no,")
+
+
+def test_explain_ends_each_counterexample_with_a_line_that_replays_it(capsys):
+    """The replay line is Python: pasted into a cell it runs the same schedule to the same violation."""
+    import labkit
+
+    assert main(["explain", "--op", "zap", "--scheme", "range", "--refmode", "off", "--caller", "munmap"]) == 0
+    replays = [line.split("replay: ", 1)[1] for line in capsys.readouterr().out.splitlines() if "replay: " in line]
+    assert len(replays) == 2                      # use_after_free and stale
+    for replay in replays:
+        trace = eval(replay, vars(labkit))        # noqa: S307 - our own output, in a test
+        assert trace.scenario.caller == "munmap"
+        assert trace.violations[-1]

@@ -3,9 +3,8 @@ import pytest
 
 import labkit
 from labkit import Scenario, Scheme, explore, register_scheme, simulate
-from labkit.schemes import SCHEMES, counter, local, spin_lock, spin_unlock, zap
-from labkit.program import Step
-from labkit.state import with_counter, with_local
+from labkit.kernel.schemes import SCHEMES
+from labkit.kit import Step, counter, local, put_page, spin_lock, spin_unlock, with_counter, with_local, zap
 
 
 def interval_notifier() -> Scheme:
@@ -43,7 +42,6 @@ def registered():
     yield add
     for name in names:
         SCHEMES.pop(name, None)
-        labkit.scenario.build.cache_clear()
 
 
 def test_an_interval_notifier_defined_in_a_dozen_lines_is_safe_without_a_refcount(registered):
@@ -70,7 +68,6 @@ def test_a_driver_that_forgets_to_bump_its_sequence_is_caught(registered):
 def test_a_driver_that_drops_a_reference_twice_breaks_the_refcount(registered):
     def double_put(call):
         def run(s, t):
-            from labkit.pages import put_page
             return put_page(s, 0)
         return Step("buggy_invalidate_page: put_page", run, "a deliberately buggy driver")
     registered(Scheme(name="double_put", summary="puts a page it never got", invalidate_page=(double_put,)))
@@ -86,3 +83,32 @@ def test_a_scheme_with_a_non_tuple_hook_is_refused_with_an_example():
 def test_registering_a_name_twice_needs_replace():
     with pytest.raises(ValueError, match="replace=True"):
         register_scheme(Scheme(name="range", summary="again"))
+
+
+def test_replacing_a_registered_scheme_changes_what_explore_runs(registered):
+    """A Scenario resolves its scheme when it is made: a replaced scheme is never served from the old model."""
+    good = SCHEMES["range_seq"]
+    safe = Scheme(name="swap_me", summary="KVM's scheme", counters=good.counters,
+                  invalidate_page=good.invalidate_page, invalidate_range_start=good.invalidate_range_start,
+                  invalidate_range_end=good.invalidate_range_end, fault_begin=good.fault_begin,
+                  fault_retry=good.fault_retry)
+    registered(safe)
+    before = explore(Scenario(op="zap", scheme="swap_me", refmode="off"))
+    assert not any(before.violated.values())
+
+    registered(Scheme(name="swap_me", summary="no callbacks at all"))
+    after = explore(Scenario(op="zap", scheme="swap_me", refmode="off"))
+    assert after.violated["use_after_free"], after.summary()
+    assert after.scenario.scheme_record.summary == "no callbacks at all"
+
+
+def test_a_scenario_keeps_the_scheme_it_was_made_with(registered):
+    """Equal names are not enough for equal Scenarios: the scheme itself takes part in equality."""
+    registered(Scheme(name="kept", summary="first"))
+    first = Scenario(op="zap", scheme="kept", refmode="off")
+    registered(Scheme(name="kept", summary="second"))
+    second = Scenario(op="zap", scheme="kept", refmode="off")
+    assert first != second
+    assert labkit.build(first).scheme.summary == "first"
+    assert labkit.build(second).scheme.summary == "second"
+    assert first.replace(refmode="pin").scheme_record.summary == "first"

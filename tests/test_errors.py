@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from labkit import Scenario, simulate
-from labkit.schedules import interleave
+from labkit.search.schedules import interleave
 
 
 @pytest.mark.parametrize("field, value, choices", [
@@ -61,3 +61,21 @@ def test_cli_bad_name_exits_2_with_the_choices():
     assert result.returncode == 2
     assert "scheme='x' is not valid; choose one of: none, page" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_scheme_that_drives_only_the_gru_refuses_another_secondary():
+    """The gru scheme is the GRU driver's own: on KVM it would be a configuration no kernel had."""
+    with pytest.raises(ValueError, match=r"scheme='gru' drives only secondary='gru', not 'kvm'"):
+        Scenario(op="zap", scheme="gru", refmode="off", secondary="kvm")
+
+
+def test_allocator_must_be_true_or_false():
+    with pytest.raises(ValueError, match=r"allocator=0.0 is not valid; choose True or False"):
+        Scenario(op="zap", scheme="range", refmode="off", allocator=0.0)
+
+
+@pytest.mark.parametrize("schedule", [{"vm", "fault"}, {"vm": 1, "fault": 2}])
+def test_a_schedule_without_an_order_is_refused(schedule):
+    scenario = Scenario(op="zap", scheme="range", refmode="off")
+    with pytest.raises(ValueError, match="ordered list of thread names"):
+        simulate(scenario, schedule)

@@ -1,9 +1,9 @@
 """labkit.exercises: seeded problems, graded by running the model, answers hidden by default."""
 import pytest
 
-import labkit.exercises as ex
+import labkit.tables.exercises as ex
 from labkit import Scenario, explore
-from labkit.explore import explore as run_explore
+from labkit.search.explore import explore as run_explore
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
 """The explorer: every interleaving, shortest counterexamples, and agreement with simulate."""
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import labkit
 from labkit import Scenario, explore, simulate
-from labkit.engine import final_violations, successors
-from labkit.invariants import INVARIANTS
-from labkit.verdicts import configurations
+from labkit.core.engine import final_violations, run, runnable, successors
+from labkit.core.invariants import INVARIANTS
+from labkit.search.verdicts import configurations
 
 MATRIX = list(configurations()) + [Scenario(op=op, scheme="gru", refmode="off", secondary="gru")
                                    for op in labkit.OPS]
@@ -109,21 +110,13 @@ def test_exploration_is_deterministic():
 def random_run(scenario, choices):
     """Run a schedule picked by ``choices`` (indices into the runnable threads) to the end."""
     model = labkit.build(scenario)
-    state, names = model.initial, []
-    for choice in choices:
-        moves = successors(model, state)
-        if not moves:
-            break
-        move = moves[choice % len(moves)]
-        state = move.after
-        names.append(model.names[move.thread])
-    while True:
-        moves = successors(model, state)
-        if not moves:
-            break
-        state = moves[0].after
-        names.append(model.names[moves[0].thread])
-    return simulate(scenario, names)
+
+    def pick(model, state, moves):
+        if len(moves) < len(choices):
+            threads = runnable(model, state)
+            return (threads[choices[len(moves)] % len(threads)],) if threads else ()
+        return range(len(model.programs))               # then the first that can run, to the end
+    return simulate(scenario, [model.names[move.thread] for move in run(model, pick)])
 
 
 SMALL = [Scenario(op=op, scheme=scheme, refmode=refmode, secondary=secondary)

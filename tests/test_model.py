@@ -9,9 +9,11 @@ import pytest
 
 import labkit
 from labkit import Scenario, simulate
-from labkit.engine import advance
-from labkit.schedules import interleave, vm_length
-from labkit.state import FREE, IN_USE
+from labkit.core.engine import alone, named, run
+from labkit.core.state import FREE, IN_USE
+from labkit.search.schedules import interleave, vm_length
+from labkit.search.verdicts import configurations
+from labkit.tables.narrate import events, status
 
 
 def whole_window(scenario):
@@ -26,7 +28,7 @@ def test_range_without_refcount_lets_guest_touch_freed_page():
     assert "use_after_free" in trace.violated()
     step = trace.first_violation("use_after_free")
     assert trace.moves[step - 1].step.kind == "access"
-    assert "was freed at step" in trace.status(step)
+    assert "was freed at step" in status(trace, step)
 
 
 def test_same_schedule_with_pin_is_safe_from_use_after_free_but_leaves_a_stale_spte():
@@ -43,10 +45,10 @@ def test_the_canonical_schedule_as_thread_names():
     schedule = "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,fault,fault,fault,guest"
     trace = simulate(scenario, schedule)
     assert trace.violations[-1] == ("use_after_free", "stale")
-    assert list(trace.events.columns[:8]) == ["step", "thread", "action", "pte", "spte", "refcount",
+    assert list(events(trace).columns[:8]) == ["step", "thread", "action", "pte", "spte", "refcount",
                                               "page_state", "violation"]
-    assert trace.events.loc[9, "page_state"] == FREE        # step 10: tlb_finish_mmu freed the page
-    assert trace.events.loc[9, "action"].startswith("unmap_vmas: tlb_finish_mmu")
+    assert events(trace).loc[9, "page_state"] == FREE        # step 10: tlb_finish_mmu freed the page
+    assert events(trace).loc[9, "action"].startswith("unmap_vmas: tlb_finish_mmu")
 
 
 def test_sptes_are_rebuilt_after_range_start_until_the_pte_clear():
@@ -65,14 +67,8 @@ def test_range_seq_refuses_to_rebuild_sptes_inside_the_range():
     scenario = Scenario(op="zap", scheme="range_seq", refmode="pin")
     model = labkit.build(scenario)
     start = len([s for s in model.programs[0].steps if s.hook == "invalidate_range_start"])
-    state = model.initial
-    for _ in range(start):
-        state = advance(model, state, 0).after
-    for _ in range(40):
-        move = advance(model, state, 1)
-        if move is None:
-            break
-        state = move.after
+    state = run(model, named((0,) * start))[-1].after          # range_start has run
+    state = run(model, alone(1), state)[-1].after              # the fault alone, until it gives up
     assert state.sptes[0] is None
     assert dict(state.threads[1].local)["attempt"] == 3    # two attempts refused, then it gave up
 
@@ -120,7 +116,7 @@ def test_xpmem_on_rmap_sleeps_in_atomic_context_until_invalidate_page_was_remove
     for era in ("2008-01", "2.6.27", "2012"):
         trace = simulate(Scenario(op="rmap", scheme="page", refmode="pin", secondary="xpmem", era=era), "in_order")
         assert "sleep_in_atomic" in trace.violated()
-        assert "PTL" in trace.status(trace.first_violation("sleep_in_atomic"))
+        assert "PTL" in status(trace, trace.first_violation("sleep_in_atomic"))
 
 
 def test_from_2017_rmap_calls_range_hooks_outside_the_ptl_where_xpmem_may_sleep():
@@ -173,7 +169,7 @@ def test_release_after_range_end_closes_the_window_only_for_a_fault_that_install
 
 def test_refcounts_balance_at_the_end_of_every_in_order_run():
     for op in labkit.OPS:
-        for scheme in labkit.schemes.BUILTIN_SCHEMES:
+        for scheme in labkit.kernel.schemes.BUILTIN_SCHEMES:
             for refmode in labkit.REFMODES:
                 trace = simulate(Scenario(op=op, scheme=scheme, refmode=refmode), "in_order")
                 assert "refcount" not in trace.violated(), (op, scheme, refmode)
@@ -184,19 +180,15 @@ def test_allocator_hands_a_freed_page_to_another_owner():
     schedule = "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,allocator,vm,vm,vm,fault,fault,fault,guest"
     trace = simulate(scenario, schedule)
     assert trace.final.pages[0].state == "reused"
-    assert "handed to another owner" in trace.status(len(trace.moves))
+    assert "handed to another owner" in status(trace, len(trace.moves))
 
 
 def test_every_step_names_a_kernel_function_and_a_source():
-    for op in labkit.OPS:
-        for scheme in labkit.SCHEMES:
-            for refmode in labkit.REFMODES:
-                for secondary in labkit.SECONDARIES:
-                    model = labkit.build(Scenario(op=op, scheme=scheme, refmode=refmode, secondary=secondary))
-                    for program in model.programs:
-                        for step in program.steps:
-                            assert step.action and step.site, (program.name, step)
-                            assert ":" in step.action or "_" in step.action, step.action
+    for scenario in configurations(schemes=tuple(labkit.SCHEMES)):
+        for program in labkit.build(scenario).programs:
+            for step in program.steps:
+                assert step.action and step.site, (program.name, step)
+                assert ":" in step.action or "_" in step.action, step.action
 
 
 def test_simulate_is_deterministic():
@@ -204,7 +196,7 @@ def test_simulate_is_deterministic():
     first = simulate(scenario, "in_order")
     second = simulate(scenario, "in_order")
     assert first.states == second.states
-    assert first.events.to_csv() == second.events.to_csv()
+    assert events(first).to_csv() == events(second).to_csv()
 
 
 def test_states_are_hashable_values():

@@ -64,6 +64,15 @@ def test_code_cells_are_short(notebook):
     assert not long, f"{notebook.name}: cells over {MAX_LINES} lines: " + "; ".join(long)
 
 
+def test_notebooks_use_labkit_through_its_public_face(notebook):
+    """``labkit``, ``labkit.kit`` and ``labkit.widgets``: a notebook never reaches into a layer's modules."""
+    import re
+    public = ("labkit", "labkit.kit", "labkit.widgets")
+    used = {m for _, c in code_cells(notebook) for m in re.findall(r"(?:from|import)\s+(labkit[\w.]*)", c.source)}
+    inner = sorted(used - set(public))
+    assert not inner, f"{notebook.name}: imports {inner}; import from {', '.join(public)} instead"
+
+
 def test_the_first_cell_says_what_you_will_see(notebook):
     cells = read(notebook).cells
     assert cells and cells[0].cell_type == "markdown", f"{notebook.name}: the first cell must be markdown"

@@ -5,8 +5,8 @@ import pytest
 
 import labkit
 from labkit import Scenario, simulate
-from labkit.export import time_table, to_csv
-from labkit.schedules import interleave, vm_length
+from labkit.search.schedules import interleave, vm_length
+from labkit.tables.export import time_table, trace_csv
 from labkit.widgets import Compare, Lab
 from labkit.widgets.lanes import drawing
 
@@ -19,7 +19,7 @@ def lab():
 @pytest.mark.parametrize("op,scheme", list(itertools.product(labkit.OPS, labkit.SCHEMES)))
 def test_lab_builds_for_every_configuration(op, scheme):
     """Every op x scheme x refmode draws a figure and a status line without a message."""
-    lab = Lab(op=op, scheme=scheme, refmode="off")
+    lab = Lab(op=op, scheme=scheme, refmode="off", secondary="gru" if scheme == "gru" else "kvm")
     for refmode in labkit.REFMODES:
         lab.set(refmode=refmode)
         assert lab.messages.text == "", lab.messages.text
@@ -150,7 +150,7 @@ def test_drawing_has_lanes_bars_and_markers():
 
 
 def test_export_csv_and_time_table(lab):
-    csv = lab.to_csv()
+    csv = lab.trace_csv()
     lines = csv.splitlines()
     assert lines[0] == "step,thread,action,pte,spte,refcount,page_state,violation,site"
     assert len(lines) == len(lab.trace.moves) + 1
@@ -159,7 +159,7 @@ def test_export_csv_and_time_table(lab):
     block = table.split("[Time 1] ")[1].split("[Time 2]")[0].splitlines()
     assert [line.split()[0] for line in block[1:5]] == list(lab.trace.model.names)
     assert "BROKEN     use_after_free" in table
-    assert to_csv(lab.trace) == csv and time_table(lab.trace) == table
+    assert trace_csv(lab.trace) == csv and time_table(lab.trace) == table
 
 
 def test_repr_is_short_and_deterministic(lab):

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .. import ERAS, OPS, REFMODES, RELEASES, SCHEMES, SECONDARIES, Scenario
-from ..operations import CALLERS
+from ..kernel.eras import ERAS
+from ..kernel.fault import REFMODES
+from ..kernel.operations import CALLERS, OPS, RELEASES
+from ..kernel.schemes import SCHEMES
+from ..kernel.secondaries import SECONDARIES
+from ..scenario import Scenario
 
 OP_WORDS = {"zap": "zap (munmap, truncate)", "rmap": "rmap (reclaim)", "cow": "cow (write after fork)"}
 REFMODE_TIPS = {
@@ -35,7 +39,7 @@ class Controls:
         self.secondary = widgets.Dropdown(options=list(SECONDARIES), value=scenario.secondary,
                                           description="secondary MMU", style=style)
         self.era = widgets.Dropdown(options=list(ERAS), value=scenario.era, description="era", style=style,
-                                    tooltip="2008-01: the proposals in the thread; 2.6.27: what was merged")
+                                    tooltip="; ".join(f"{era.name}: {era.summary}" for era in ERAS.values()))
         self.release = widgets.Dropdown(options=list(RELEASES), value=scenario.release, description="free pages",
                                         style=style)
         self.caller = widgets.Dropdown(options=list(CALLERS), value=scenario.caller, description="zap from",
@@ -68,12 +72,12 @@ class Controls:
         self.caller.tooltip = ("truncate holds no mmap_sem: the fault may walk the pte at any point; munmap holds "
                                "mmap_sem for writing, so the fault's walk (under mmap_sem for reading) comes before "
                                "or after it" if zap else "only zap is reached from munmap or truncate")
-        gru = self.scheme.value == "gru"
-        if gru and self.secondary.value != "gru":
-            self.secondary.value = "gru"
-        self.secondary.disabled = gru
-        self.secondary.tooltip = ("the gru scheme is the GRU driver's own: it only runs with secondary gru"
-                                  if gru else "which driver keeps the secondary entries")
+        requires = SCHEMES[self.scheme.value].requires
+        if requires and self.secondary.value not in requires:
+            self.secondary.value = requires[0]
+        self.secondary.disabled = len(requires) == 1
+        self.secondary.tooltip = (f"the {self.scheme.value} scheme drives only {' or '.join(requires)}"
+                                  if requires else "which driver keeps the secondary entries")
         summary = getattr(SCHEMES[self.scheme.value], "summary", "")
         self.scheme_summary.value = f'<span style="font-size:12px;opacity:0.85">{summary}</span>'
 

@@ -10,19 +10,19 @@ import html
 
 import ipywidgets as widgets
 
-from .. import Scenario, simulate
-from ..explore import explore
-from ..export import time_table, to_csv
-from ..narrate import VIOLATION_WORDS
-from ..schedules import interleave, vm_length
+from ..core.invariants import INVARIANTS, invariant
+from ..scenario import Scenario
+from ..search.explore import explore
+from ..search.schedules import interleave, vm_length
+from ..search.trace import simulate
+from ..tables.export import time_table, trace_csv
+from ..tables.narrate import events, status
 from . import palette
 from .controls import Controls
 from .guard import Messages, guard
 from .scheduler import Scheduler
 from .timeline import Timeline
 
-#: The worst-case button shows the first of these the configuration can break.
-WORST_ORDER = ("use_after_free", "stale", "refcount", "sleep_in_atomic")
 EXPLORE_LIMIT = 300_000
 SPEEDS = [("1 step/s", 1000), ("2 steps/s", 500), ("5 steps/s", 200), ("10 steps/s", 100)]
 
@@ -32,7 +32,7 @@ def verdict_html(trace) -> str:
     broken = trace.violated()
     n = len(trace.moves)
     if broken:
-        words = ", ".join(f"{VIOLATION_WORDS[v]} at step {trace.first_violation(v)}" for v in broken)
+        words = ", ".join(f"{invariant(v).words} at step {trace.first_violation(v)}" for v in broken)
         return (f'<div class="labkit-verdict labkit-broken" style="border-left:6px solid {palette.VIOLATION};'
                 f'padding:2px 8px;font-weight:bold">✖ This run ({n} steps) is broken: {html.escape(words)}</div>')
     ended = "" if trace.finished else " so far (not every thread has finished)"
@@ -41,7 +41,7 @@ def verdict_html(trace) -> str:
 
 
 def status_html(trace, step: int) -> str:
-    text = html.escape(trace.status(step))
+    text = html.escape(status(trace, step))
     if step and trace.violations[step - 1]:
         return (f'<div class="labkit-status labkit-broken" style="background:{palette.VIOLATION};color:#fff;'
                 f'padding:3px 8px;border-radius:3px;font-weight:bold">{text}</div>')
@@ -49,7 +49,7 @@ def status_html(trace, step: int) -> str:
 
 
 def csv_link(trace) -> str:
-    data = base64.b64encode(to_csv(trace).encode()).decode()
+    data = base64.b64encode(trace_csv(trace).encode()).decode()
     name = trace.scenario.label().replace("/", "-") + ".csv"
     return f'<a download="{name}" href="data:text/csv;base64,{data}">download this trace as CSV ({name})</a>'
 
@@ -144,7 +144,7 @@ class Lab:
     def worst_case(self) -> None:
         """Load the explorer's shortest schedule breaking the first invariant this configuration can break."""
         found = explore(self.scenario, max_states=EXPLORE_LIMIT)
-        for name in WORST_ORDER:
+        for name in INVARIANTS:     # the worst case shows the first, in the table's order
             if found.violated.get(name):
                 self.mode = "worst"
                 self.scheduling.value = False
@@ -242,7 +242,7 @@ class Lab:
             widget.max = max(n, 1)
         self.timeline.set_cursor(cursor)
         self.status.value = status_html(trace, cursor)
-        self.table.value = trace.events.to_html(index=False, border=0, classes="labkit-events")
+        self.table.value = events(trace).to_html(index=False, border=0, classes="labkit-events")
         self.text.value = f"<pre style='font-size:11px'>{html.escape(time_table(trace))}</pre>"
         self.csv.value = csv_link(trace)
 
@@ -250,13 +250,13 @@ class Lab:
 
     @property
     def status_text(self) -> str:
-        return self.trace.status(self.cursor.value)
+        return status(self.trace, self.cursor.value)
 
     def time_table(self) -> str:
         return time_table(self.trace)
 
-    def to_csv(self) -> str:
-        return to_csv(self.trace)
+    def trace_csv(self) -> str:
+        return trace_csv(self.trace)
 
     def show(self):
         from IPython.display import display

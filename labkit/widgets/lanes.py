@@ -10,22 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..narrate import PAGE_WORDS, changes
-from ..state import FREE, REUSED
+from ..core.kinds import KINDS, PTE_CLEAR, word
+from ..core.state import FREE, REUSED
+from ..tables.narrate import PAGE_WORDS, changes
 from . import palette
-
-SHORT = {"lock": "lock", "unlock": "unlock", "pte_read": "read pte", "get_page": "get_page",
-         "put_page": "put_page", "install": "install", "check": "check", "read_begin": "seq read",
-         "retry": "retry", "zap": "zap", "counter": "seq++", "pte_clear": "clear pte", "pte_set": "set pte",
-         "release": "free", "alloc": "alloc", "access": "access", "reuse": "reuse"}
-
-ROLE_OF_KIND = {"pte_read": "pte", "pte_clear": "pte", "pte_set": "pte", "install": "secondary",
-                "check": "secondary", "read_begin": "secondary", "retry": "secondary", "zap": "secondary",
-                "get_page": "page", "put_page": "page", "release": "page", "alloc": "page", "reuse": "page",
-                "access": "access", "lock": "lock", "unlock": "lock"}
-
-VIOLATION_TITLES = {"use_after_free": "USE AFTER FREE", "stale": "STALE ENTRY", "refcount": "REFCOUNT WRONG",
-                    "sleep_in_atomic": "SLEEP IN ATOMIC"}
 
 
 @dataclass
@@ -124,15 +112,15 @@ def _steps(d, trace, lanes):
         lane = name
         d.dot_x.append(k)
         d.dot_y.append(lane)
-        d.dot_roles.append("notifier" if step.hook else ROLE_OF_KIND.get(step.kind, "other"))
+        d.dot_roles.append("notifier" if step.hook else KINDS[step.kind].touches)
         tip = f"step {k} · {name} · {step.action} — {changes(model, trace.states[k - 1], move.after)}"
         if broken:
             tip += " — BROKEN: " + ", ".join(broken)
         d.dot_tips.append(tip)
-        d.dot_text.append(SHORT.get(step.kind, step.kind or "step"))
+        d.dot_text.append(word(step))
         if step.calls:
             d.calls.append((k, lanes[1], step.calls))
-        if step.kind == "pte_clear":
+        if step.kind == PTE_CLEAR:
             d.clears.append((k, lanes[0]))
         for invariant in broken:
             d.violations.append((k, invariant))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..engine import advance, next_step
+from ..core.engine import advance, next_step
 from ..scenario import build
 
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 import bqplot as bq
 import ipywidgets as widgets
 
+from ..core.invariants import invariant
 from . import palette
-from .lanes import VIOLATION_TITLES, drawing
+from .lanes import drawing
 
 #: Colours on each side of the cursor; ``VEIL_STEPS`` bounds how long a trace the veil is sharp for.
 VEIL_STEPS = 128
@@ -128,8 +129,8 @@ class Timeline:
         self._points(self.clears, d.clears, [f"step {x}: the pte is cleared" for x, _ in d.clears])
         self._bands(d)
         alarms = {}
-        for x, invariant in d.violations:
-            alarms.setdefault(x, []).append(VIOLATION_TITLES[invariant])
+        for x, name in d.violations:
+            alarms.setdefault(x, []).append(invariant(name).title)
         self._label(self.alarm, [(x, 0.97, " + ".join(names)) for x, names in alarms.items()])
         with self.veil.hold_sync():
             self.veil.x = [[k - 0.5, k + 0.5] for k in range(0, n + 1)] + [[right, right]]

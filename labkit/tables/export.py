@@ -7,12 +7,12 @@ an email or read without the figure.
 """
 from __future__ import annotations
 
-from .narrate import PAGE_WORDS, focus
+from .narrate import PAGE_WORDS, events, focus
 
 
-def to_csv(trace) -> str:
-    """The trace's event table as CSV text (one row per step, the columns of ``trace.events``)."""
-    return trace.events.to_csv(index=False, lineterminator="\n")
+def trace_csv(trace) -> str:
+    """The trace's event table as CSV text (one row per step, the columns of ``narrate.events``)."""
+    return events(trace).to_csv(index=False, lineterminator="\n")
 
 
 def state_line(model, state) -> str:
@@ -41,4 +41,4 @@ def time_table(trace, width: int = 78) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["to_csv", "time_table", "state_line"]
+__all__ = ["trace_csv", "time_table", "state_line"]

@@ -1,17 +1,14 @@
 """Plain words and tables for a Trace: what the CLI prints and the status line shows.
 
 Nothing here decides anything; it only describes states that the engine made.
+:func:`changes` describes every field of :class:`~labkit.core.state.System`
+(a field added to the state without words here is still narrated, by name).
 """
 from __future__ import annotations
 
-from .state import FREE, REUSED
-
-VIOLATION_WORDS = {
-    "use_after_free": "use after free",
-    "stale": "stale secondary entry",
-    "refcount": "page reference count wrong",
-    "sleep_in_atomic": "sleeping callback called in atomic context",
-}
+from ..core.invariants import invariant
+from ..core.kinds import ACCESS
+from ..core.state import FREE, NOBODY, REUSED, System
 
 PAGE_WORDS = {"in_use": "in use", "free": "free", "reused": "reused by another owner", "unused": "unused"}
 
@@ -32,7 +29,8 @@ def focus(model, s):
     return page_name(model, s.ptes[0]), spte_text(model, s.sptes[0]), page.refcount, page.state
 
 
-def events_table(trace):
+def events(trace):
+    """The run as a table, one row per step: thread, kernel function, and the figure's focus after it."""
     import pandas as pd
 
     model = trace.model
@@ -66,29 +64,76 @@ def local_changes(model, before, after, t) -> list:
     return parts
 
 
-def changes(model, before, after, t=None) -> str:
+def _pte_changes(model, old, new) -> list:
+    return [f"pte[{vpage}] {page_name(model, a)} -> {page_name(model, b)}"
+            for vpage, (a, b) in enumerate(zip(old, new)) if a != b]
+
+
+def _spte_changes(model, old, new) -> list:
+    return [f"{model.secondary.entry}[{vpage}] {spte_text(model, a)} -> {spte_text(model, b)}"
+            for vpage, (a, b) in enumerate(zip(old, new)) if a != b]
+
+
+def _page_changes(model, old, new) -> list:
+    parts = []
+    for pfn, (a, b) in enumerate(zip(old, new)):
+        name = model.page_names[pfn]
+        if a.refcount != b.refcount:
+            parts.append(f"{name} refcount {a.refcount} -> {b.refcount}")
+        if a.state != b.state:
+            parts.append(f"{name} {PAGE_WORDS[a.state]} -> {PAGE_WORDS[b.state]}")
+    return parts
+
+
+def _counter_changes(model, old, new) -> list:
+    return [f"{name} {a} -> {b}" for (name, a), (_, b) in zip(old, new) if a != b]
+
+
+def _lock_change(word):
+    def describe(model, old, new) -> list:
+        if old == new:
+            return []
+        return [f"{word(model)} taken" if new != NOBODY else f"{word(model)} released"]
+    return describe
+
+
+def _mmap_sem_change(model, old, new) -> list:
+    if old == new:
+        return []
+    if new == -1:
+        return ["mmap_sem taken for writing"]
+    if old == -1:
+        return ["mmap_sem released (writer)"]
+    return [f"mmap_sem readers {old} -> {new}"]
+
+
+#: How each System field's change is put in words.  Threads' program counters
+#: are not shared state: a step's own locals are told by ``local_changes``.
+FIELD_WORDS = {
+    "pages": _page_changes,
+    "ptes": _pte_changes,
+    "sptes": _spte_changes,
+    "counters": _counter_changes,
+    "ptl": _lock_change(lambda model: "PTL"),
+    "mmu_lock": _lock_change(lambda model: model.secondary.lock),
+    "mmap_sem": _mmap_sem_change,
+    "threads": lambda model, old, new: [],
+}
+#: The order the words come in: what the figure shows first, then locks.
+FIELD_ORDER = ("ptes", "sptes", "pages", "counters", "ptl", "mmu_lock", "mmap_sem", "threads")
+
+
+def changes(model, before: System, after: System, t=None) -> str:
     """The visible difference between two states, in short words (and thread ``t``'s locals, if given)."""
     parts = [] if t is None else local_changes(model, before, after, t)
-    for vpage, (old, new) in enumerate(zip(before.ptes, after.ptes)):
-        if old != new:
-            parts.append(f"pte[{vpage}] {page_name(model, old)} -> {page_name(model, new)}")
-    for vpage, (old, new) in enumerate(zip(before.sptes, after.sptes)):
-        if old != new:
-            parts.append(f"{model.secondary.entry}[{vpage}] {spte_text(model, old)} -> {spte_text(model, new)}")
-    for pfn, (old, new) in enumerate(zip(before.pages, after.pages)):
-        name = model.page_names[pfn]
-        if old.refcount != new.refcount:
-            parts.append(f"{name} refcount {old.refcount} -> {new.refcount}")
-        if old.state != new.state:
-            parts.append(f"{name} {PAGE_WORDS[old.state]} -> {PAGE_WORDS[new.state]}")
-    for (name, old), (_, new) in zip(before.counters, after.counters):
-        if old != new:
-            parts.append(f"{name} {old} -> {new}")
-    for lock in ("ptl", "mmu_lock"):
-        old, new = getattr(before, lock), getattr(after, lock)
-        if old != new:
-            word = "PTL" if lock == "ptl" else model.secondary.lock
-            parts.append(f"{word} taken" if new >= 0 else f"{word} released")
+    order = FIELD_ORDER + tuple(name for name in System._fields if name not in FIELD_ORDER)
+    for name in order:
+        old, new = getattr(before, name), getattr(after, name)
+        describe = FIELD_WORDS.get(name)
+        if describe is not None:
+            parts += describe(model, old, new)
+        elif old != new:
+            parts.append(f"{name} {old!r} -> {new!r}")
     return "; ".join(parts) if parts else "no shared state changed"
 
 
@@ -114,7 +159,7 @@ def status(trace, step: int) -> str:
     name = trace.schedule[step - 1]
     text = f"step {step}: {name} runs {move.step.action}"
     broken = trace.violations[step - 1]
-    if move.step.kind == "access":
+    if move.step.kind == ACCESS:
         text = _access_words(trace, step, before, move)
     if broken:
         text += " — " + ", ".join(_violation_words(trace, step, v) for v in broken)
@@ -125,7 +170,7 @@ def _access_words(trace, step, before, move) -> str:
     model = trace.model
     vpage = model.guest_targets[before.threads[move.thread].pc]
     spte = before.sptes[vpage]
-    who = "the guest" if model.secondary.name == "kvm" else "the device"
+    who = model.secondary.user
     if spte is None:
         return f"step {step}: {who} misses in its {model.secondary.entry} for page {vpage} (it would fault)"
     name = model.page_names[spte.pfn]
@@ -161,7 +206,7 @@ def _violation_words(trace, step, violation) -> str:
     if violation == "sleep_in_atomic":
         move = trace.moves[step - 1]
         return f"sleep in atomic: {model.secondary.name}'s callback must sleep but {move.step.atomic}"
-    return VIOLATION_WORDS[violation]
+    return invariant(violation).words
 
 
 def numbered_steps(trace) -> list:
@@ -170,7 +215,7 @@ def numbered_steps(trace) -> list:
     for number, (name, move) in enumerate(zip(trace.schedule, trace.moves), start=1):
         before = trace.states[number - 1]
         lines.append(f"{number:3d}. [{name}] {move.step.action}")
-        if move.step.kind == "access":
+        if move.step.kind == ACCESS:
             detail = _access_words(trace, number, before, move).split(": ", 1)[1]
         else:
             detail = changes(trace.model, before, move.after, move.thread)

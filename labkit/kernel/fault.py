@@ -33,13 +33,14 @@ fault path for every driver.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from ..core.kinds import CHECK, GET_PAGE, INSTALL, PTE_READ, PUT_PAGE, READ_BEGIN, RETRY
+from ..core.program import DONE, Call, Step, link
+from ..core.state import Spte, System, counter, local, with_local, with_spte
 from .locks import lock_mmu, lock_ptl, unlock_mmu, unlock_ptl
 from .pages import get_page, put_page
-from .program import DONE, Call, Step, link
-from .secondary import HARDWARE_INVALIDATES
-from .state import Spte, System, counter, local, with_local, with_spte
+from .secondaries import HARDWARE_INVALIDATES
 
 REFMODES = ("off", "pin", "gup_release", "off_under_ptl")
 
@@ -47,71 +48,127 @@ FOLLOW_PAGE = "mm/memory.c follow_page (2.6.27)"
 GRU_FAULT = "drivers/misc/sgi-gru/grufault.c gru_try_dropin (2008): the NOTE on the dropin race"
 
 
+@dataclass(frozen=True)
+class FaultPath:
+    """What one fault path is built from: the decisions are taken here once, the phases only read them."""
+
+    vpage: int
+    scheme: object          # labkit.kernel.schemes.Scheme
+    secondary: object       # labkit.kernel.secondaries.Secondary
+    refmode: str
+    attempts: int
+    mmap_sem: bool          # the walk holds mmap_sem for reading (the VM operation is munmap)
+
+    @property
+    def takes_ref(self) -> bool:
+        return self.refmode in ("pin", "gup_release")
+
+    @property
+    def under_ptl(self) -> bool:
+        return self.refmode == "off_under_ptl"
+
+    @property
+    def checks_early(self) -> bool:
+        """The scheme checks before the pte walk, without a lock (GRU's ms_range_active)."""
+        return self.scheme.fault_retry is not None and self.scheme.check_at == "begin"
+
+    @property
+    def checks_late(self) -> bool:
+        """The scheme checks under the driver's lock, just before installing (KVM's mmu_notifier_retry)."""
+        return self.scheme.fault_retry is not None and not self.checks_early
+
+    @property
+    def walker(self) -> str:
+        return "get_user_pages -> follow_page" if self.takes_ref else self.secondary.walker
+
+    @property
+    def site(self) -> str:
+        return self.secondary.fault_site
+
+
 def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attempts: int, mmap_sem: bool = False):
     """Build the fault thread for one vCPU (or one GRU context) faulting on ``vpage``.
 
-    With ``mmap_sem`` the pte walk holds mmap_sem for reading (KVM's gfn_to_pfn:
-    down_read, get_user_pages, up_read).  The GRU holds it through the whole
-    dropin; the model releases it after the walk for every driver, which can
-    only add interleavings.
+    Four phases: begin (what the fault remembers before the walk, and an early
+    check), walk (read the pte under the PTL, perhaps take a reference),
+    install (under the driver's lock, after its check), retry (give the
+    attempt up and start again).  With ``mmap_sem`` the pte walk holds
+    mmap_sem for reading (KVM's gfn_to_pfn: down_read, get_user_pages,
+    up_read).  The GRU holds it through the whole dropin; the model releases
+    it after the walk for every driver, which can only add interleavings.
     """
-    takes_ref = refmode in ("pin", "gup_release")
-    under_ptl = refmode == "off_under_ptl"
-    walker = "get_user_pages -> follow_page" if takes_ref else (
-        "atomic_pte_lookup" if secondary.name == "gru" else "follow_page")
-    call = Call("fault", (vpage,), None, secondary.fault, secondary)
-    site = secondary.fault_site
+    path = FaultPath(vpage, scheme, secondary, refmode, attempts, mmap_sem)
+    steps = begin_phase(path) + walk_phase(path) + install_phase(path) + retry_phase(path)
+    steps.append(unlock_ptl(f"{path.walker}: pte none, nothing to map: pte_unmap_unlock", FOLLOW_PAGE,
+                            label="no_page", choose=_done, mmap_sem=mmap_sem))
+    steps[0] = replace(steps[0], label="begin")
+    return link(name, steps)
 
-    begin = [template(call) for template in scheme.fault_begin]
+
+def begin_phase(path: FaultPath) -> list:
+    """Before the walk: the scheme's fault_begin (KVM reads mmu_notifier_seq), the GRU's TFH read, an early check."""
+    secondary = path.secondary
+    call = Call("fault", (path.vpage,), None, secondary.fault, secondary)
+    steps = [template(call) for template in path.scheme.fault_begin]
     if secondary.hardware_drop:
-        begin.insert(0, Step(f"{secondary.fault}: read the TFH (the hardware now watches for invalidates)",
-                             _note_hardware_invalidates, GRU_FAULT, kind="read_begin"))
-    early = scheme.fault_retry is not None and scheme.check_at == "begin"
-    if early:
-        begin.append(Step(f"{secondary.fault}: {scheme.retry_name}", _no_change, site, kind="check",
-                          choose=_retry_if(scheme.fault_retry, "refused")))
-    checks = (scheme.fault_retry is not None and not early) or secondary.hardware_drop
-    steps = begin + [
-        lock_ptl(f"{walker}: pte_offset_map_lock", FOLLOW_PAGE, mmap_sem=mmap_sem),
-        Step(f"{walker}: read the pte", _reader(vpage), FOLLOW_PAGE, kind="pte_read",
+        steps.insert(0, Step(f"{secondary.fault}: read the TFH (the hardware now watches for invalidates)",
+                             _note_hardware_invalidates, GRU_FAULT, kind=READ_BEGIN))
+    if path.checks_early:
+        steps.append(Step(f"{secondary.fault}: {path.scheme.retry_name}", _no_change, path.site, kind=CHECK,
+                          choose=_retry_if(path.scheme.fault_retry, "refused")))
+    return steps
+
+
+def walk_phase(path: FaultPath) -> list:
+    """follow_page: read the pte under the PTL; get_page if the mode takes a reference; drop the PTL unless kept."""
+    steps = [
+        lock_ptl(f"{path.walker}: pte_offset_map_lock", FOLLOW_PAGE, mmap_sem=path.mmap_sem),
+        Step(f"{path.walker}: read the pte", _reader(path.vpage), FOLLOW_PAGE, kind=PTE_READ,
              choose=_found_or("no_page")),
     ]
-    steps[0] = replace(steps[0], label="begin")
-    if takes_ref:
-        steps.append(Step("follow_page(FOLL_GET): get_page", _take_reference, FOLLOW_PAGE, kind="get_page"))
-    if not under_ptl:
-        steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE, mmap_sem=mmap_sem))
-    steps.append(lock_mmu(f"{secondary.fault}: lock {secondary.lock}", site))
-    if scheme.fault_retry is not None and not early:
-        steps.append(Step(f"{secondary.fault}: {scheme.retry_name}", _no_change, site, kind="check",
-                          choose=_retry_if(scheme.fault_retry)))
+    if path.takes_ref:
+        steps.append(Step("follow_page(FOLL_GET): get_page", _take_reference, FOLLOW_PAGE, kind=GET_PAGE))
+    if not path.under_ptl:
+        steps.append(unlock_ptl(f"{path.walker}: pte_unmap_unlock", FOLLOW_PAGE, mmap_sem=path.mmap_sem))
+    return steps
+
+
+def install_phase(path: FaultPath) -> list:
+    """Under the driver's lock: the scheme's check, the install (or the GRU's dropin), then unlock."""
+    secondary, site, pinned = path.secondary, path.site, path.refmode == "pin"
+    steps = [lock_mmu(f"{secondary.fault}: lock {secondary.lock}", site)]
+    if path.checks_late:
+        steps.append(Step(f"{secondary.fault}: {path.scheme.retry_name}", _no_change, site, kind=CHECK,
+                          choose=_retry_if(path.scheme.fault_retry)))
     if secondary.hardware_drop:
         steps.append(Step(f"{secondary.install}: dropin, ignored by the hardware if an invalidate came since the TFH",
-                          _hardware_installer(vpage, refmode == "pin"), GRU_FAULT, kind="install",
+                          _hardware_installer(path.vpage, pinned), GRU_FAULT, kind=INSTALL,
                           choose=_retry_if(_hardware_dropped)))
     else:
-        steps.append(Step(f"{secondary.install}: {secondary.entry} = pfn", _installer(vpage, refmode == "pin"),
-                          f"{secondary.source}: {secondary.install}", kind="install"))
-    if refmode == "gup_release":
-        release_site = ("arch/x86/kvm/mmu.c mmu_set_spte (KVM, 2009: commit acb66dd051d0)"
-                        if secondary.name == "kvm" else site)
-        steps.append(Step(f"{secondary.install}: {secondary.release}", _release_reference, release_site,
-                          kind="put_page"))
-    if under_ptl:
+        steps.append(Step(f"{secondary.install}: {secondary.entry} = pfn", _installer(path.vpage, pinned),
+                          f"{secondary.source}: {secondary.install}", kind=INSTALL))
+    if path.refmode == "gup_release":
+        steps.append(Step(f"{secondary.install}: {secondary.release}", _release_reference,
+                          secondary.gup_release_site, kind=PUT_PAGE))
+    if path.under_ptl:
         steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", site))
-        steps.append(unlock_ptl(f"{walker}: pte_unmap_unlock", FOLLOW_PAGE, choose=_done, mmap_sem=mmap_sem))
+        steps.append(unlock_ptl(f"{path.walker}: pte_unmap_unlock", FOLLOW_PAGE, choose=_done,
+                                mmap_sem=path.mmap_sem))
     else:
         steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", site, choose=_done))
+    return steps
 
-    if checks:
-        steps += _retry_path(secondary, takes_ref, under_ptl, attempts, mmap_sem)
-    if early:
-        steps.append(Step(f"{secondary.fault}: refused, wait for range_end and fault again", _counting_attempt(_no_change),
-                          site, kind="retry", label="refused",
-                          choose=_again_if_below(attempts)))
-    steps.append(unlock_ptl(f"{walker}: pte none, nothing to map: pte_unmap_unlock", FOLLOW_PAGE,
-                            label="no_page", choose=_done, mmap_sem=mmap_sem))
-    return link(name, steps)
+
+def retry_phase(path: FaultPath) -> list:
+    """Where a failed check goes: out_unlock after a late check or a dropped dropin, "refused" after an early one."""
+    steps = []
+    if path.checks_late or path.secondary.hardware_drop:
+        steps += _retry_path(path.secondary, path.takes_ref, path.under_ptl, path.attempts, path.mmap_sem)
+    if path.checks_early:
+        steps.append(Step(f"{path.secondary.fault}: refused, wait for range_end and fault again",
+                          _counting_attempt(_no_change), path.site, kind=RETRY, label="refused",
+                          choose=_again_if_below(path.attempts)))
+    return steps
 
 
 def _retry_path(secondary, takes_ref: bool, under_ptl: bool, attempts: int, mmap_sem: bool = False) -> list:
@@ -122,7 +179,7 @@ def _retry_path(secondary, takes_ref: bool, under_ptl: bool, attempts: int, mmap
         path.append(unlock_ptl("follow_page: retry: pte_unmap_unlock", FOLLOW_PAGE, mmap_sem=mmap_sem))
     if takes_ref:
         path.append(Step(f"{secondary.fault}: out_unlock: {secondary.release}", _release_reference,
-                         site, kind="put_page"))
+                         site, kind=PUT_PAGE))
     last = path[-1]
     path[-1] = replace(last, run=_counting_attempt(last.run), choose=_again_if_below(attempts))
     return path

@@ -12,7 +12,7 @@ explorer calls them millions of times and attribute lookup on a class costs.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 #: Page states.  ``unused`` pages have not been handed out in this run yet
 #: (the new page a COW fault will allocate); ``free`` pages went back to the
@@ -50,20 +50,20 @@ class Thread(NamedTuple):
     """
 
     pc: int
-    local: tuple = ()
+    local: tuple[tuple[str, object], ...] = ()
 
 
 class System(NamedTuple):
     """Everything shared between the threads, at one instant."""
 
-    pages: tuple          # pfn -> Page
-    ptes: tuple           # virtual page -> pfn or None (the Linux pte)
-    sptes: tuple          # virtual page -> Spte or None (spte / GRU TLB entry / XPMEM mapping)
-    ptl: int              # thread holding the page-table lock, or NOBODY
-    mmu_lock: int         # thread holding the secondary MMU's lock, or NOBODY
-    counters: tuple       # (name, value) pairs: mmu_notifier_seq, mmu_notifier_count, ...
-    threads: tuple        # Thread per thread, in the scenario's thread order
-    mmap_sem: int = 0     # 0 free, -1 held for writing (munmap), n > 0 held for reading by n faults
+    pages: tuple[Page, ...]                  # pfn -> Page
+    ptes: tuple[Optional[int], ...]          # virtual page -> pfn or None (the Linux pte)
+    sptes: tuple[Optional[Spte], ...]        # virtual page -> Spte or None (spte / GRU TLB entry / XPMEM mapping)
+    ptl: int                                 # thread holding the page-table lock, or NOBODY
+    mmu_lock: int                            # thread holding the secondary MMU's lock, or NOBODY
+    counters: tuple[tuple[str, int], ...]    # (name, value) pairs: mmu_notifier_seq, mmu_notifier_count, ...
+    threads: tuple[Thread, ...]              # Thread per thread, in the scenario's thread order
+    mmap_sem: int = 0                        # 0 free, -1 held for writing (munmap), n > 0 held for reading by n faults
 
 
 # -- reading ---------------------------------------------------------------

@@ -10,8 +10,10 @@ the same slider position means the same story under every configuration.
 """
 from __future__ import annotations
 
-from .engine import advance
-from .scenario import Scenario, build
+from ..core.engine import next_step, run
+from ..core.kinds import GET_PAGE, PTE_READ, UNLOCK
+from ..core.model import Model
+from ..scenario import Scenario, build
 
 
 def vm_length(scenario: Scenario) -> int:
@@ -36,53 +38,40 @@ def interleave(scenario: Scenario, read_after: int, install_after: int, guest_af
         raise ValueError(f"install_after={install_after} is before read_after={read_after}; "
                          "the fault installs what it read")
     guest_after = install_after if guest_after is None else guest_after
-    vm, faults = 0, [model.index(n) for n in model.names if n.startswith("fault")]
+    moves = run(model, placement(model, read_after, install_after, guest_after))
+    return tuple(model.names[move.thread] for move in moves)
+
+
+def placement(model: Model, read_after: int, install_after: int, guest_after: int):
+    """The policy behind :func:`interleave`: who should run now, best first; the others follow so nobody deadlocks."""
+    faults = [model.index(n) for n in model.names if n.startswith("fault")]
     guest = model.index("guest")
-    state, names, vm_steps = model.initial, [], 0
-    while True:
-        order = _preference(model, state, vm_steps, faults, guest, read_after, install_after, guest_after)
-        for t in order:
-            move = advance(model, state, t)
-            if move is not None:
-                break
-        else:
-            return tuple(names)
-        state = move.after
-        names.append(model.names[t])
-        vm_steps += t == vm
-
-
-def _preference(model, state, vm_steps, faults, guest, read_after, install_after, guest_after) -> list:
-    """Which thread should run now, best first; the others follow so that nobody deadlocks."""
-    wanted = []
-    for t in faults:
-        step = _next(model, state, t)
-        if step is None:
-            continue
-        reading = not _read_done(model, state, t)
-        if vm_steps >= (read_after if reading else install_after):
-            wanted.append(t)
-    faults_done = all(_next(model, state, t) is None for t in faults)
-    if faults_done and vm_steps >= guest_after:
-        wanted.append(guest)
     rest = [0] + faults + [guest] + list(range(guest + 1, len(model.programs)))
-    return wanted + [t for t in rest if t not in wanted]
+
+    def policy(model, state, moves) -> list:
+        vm_steps = sum(1 for move in moves if move.thread == 0)
+        wanted = []
+        for t in faults:
+            if next_step(model, state, t) is None:
+                continue
+            reading = not _read_done(model, state, t)
+            if vm_steps >= (read_after if reading else install_after):
+                wanted.append(t)
+        faults_done = all(next_step(model, state, t) is None for t in faults)
+        if faults_done and vm_steps >= guest_after:
+            wanted.append(guest)
+        return wanted + [t for t in rest if t not in wanted]
+    return policy
 
 
-def _next(model, state, t):
-    program = model.programs[t]
-    pc = state.threads[t].pc
-    return None if pc >= len(program.steps) else program.steps[pc]
-
-
-def _read_done(model, state, t) -> bool:
+def _read_done(model: Model, state, t: int) -> bool:
     """The fault has read the pte in this attempt and dropped what it held for the read."""
     program = model.programs[t]
     pc = state.threads[t].pc
     begin = program.labels["begin"]
     kinds = [program.steps[i].kind for i in range(begin, pc)]
-    if "pte_read" not in kinds:
+    if PTE_READ not in kinds:
         return False
     step = program.steps[pc]
     # off_under_ptl keeps the PTL: its read phase ends at the pte read itself
-    return not (step.kind in ("get_page", "unlock") and state.ptl == t)
+    return not (step.kind in (GET_PAGE, UNLOCK) and state.ptl == t)

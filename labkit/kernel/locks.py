@@ -14,8 +14,9 @@ scheduler must run someone else.
 """
 from __future__ import annotations
 
-from .program import Step
-from .state import NOBODY, System
+from ..core.kinds import LOCK, UNLOCK
+from ..core.program import Step
+from ..core.state import NOBODY, System
 
 
 def _take_ptl(s: System, t: int):
@@ -57,29 +58,29 @@ def _drop_mmu_lock(s: System, t: int):
 def lock_ptl(action: str, site: str, label=None, mmap_sem: bool = False) -> Step:
     """Take the PTL (with ``mmap_sem``: down_read(mmap_sem) first, in the same step)."""
     if mmap_sem:
-        return Step(f"down_read(mmap_sem); {action}", _take_ptl_and_mmap_sem, site, kind="lock", label=label)
-    return Step(action, _take_ptl, site, kind="lock", label=label)
+        return Step(f"down_read(mmap_sem); {action}", _take_ptl_and_mmap_sem, site, kind=LOCK, label=label)
+    return Step(action, _take_ptl, site, kind=LOCK, label=label)
 
 
 def unlock_ptl(action: str, site: str, label=None, choose=None, mmap_sem: bool = False) -> Step:
     """Drop the PTL (with ``mmap_sem``: then up_read(mmap_sem), in the same step)."""
     if mmap_sem:
-        return Step(f"{action}; up_read(mmap_sem)", _drop_ptl_and_mmap_sem, site, kind="unlock", label=label,
+        return Step(f"{action}; up_read(mmap_sem)", _drop_ptl_and_mmap_sem, site, kind=UNLOCK, label=label,
                     choose=choose)
-    return Step(action, _drop_ptl, site, kind="unlock", label=label, choose=choose)
+    return Step(action, _drop_ptl, site, kind=UNLOCK, label=label, choose=choose)
 
 
 def down_write_mmap_sem(action: str, site: str) -> Step:
-    return Step(action, _down_write, site, kind="lock")
+    return Step(action, _down_write, site, kind=LOCK)
 
 
 def up_write_mmap_sem(action: str, site: str) -> Step:
-    return Step(action, _up_write, site, kind="unlock")
+    return Step(action, _up_write, site, kind=UNLOCK)
 
 
 def lock_mmu(action: str, site: str, label=None, **extra) -> Step:
-    return Step(action, _take_mmu_lock, site, kind=extra.pop("kind", "lock"), label=label, **extra)
+    return Step(action, _take_mmu_lock, site, kind=extra.pop("kind", LOCK), label=label, **extra)
 
 
 def unlock_mmu(action: str, site: str, label=None, choose=None) -> Step:
-    return Step(action, _drop_mmu_lock, site, kind="unlock", label=label, choose=choose)
+    return Step(action, _drop_mmu_lock, site, kind=UNLOCK, label=label, choose=choose)

@@ -9,10 +9,10 @@ and ``simulate`` return.
 """
 from __future__ import annotations
 
-from .compare import verdict_table
-from .scenario import Scenario, build
-from .schedules import interleave
-from .trace import simulate
+from ..scenario import Scenario, build
+from ..search.schedules import interleave
+from ..search.trace import simulate
+from .stories import verdict_table
 
 COW_SOURCE = ("Documentation/vm/mmu_notifier.rst, torvalds/linux at commit "
               "3c09ec59cdea5b132212d97154d625fd34e436dd (Jérôme Glisse)")

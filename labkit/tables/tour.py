@@ -6,13 +6,15 @@ deterministic table that a notebook cell prints and nbval compares.
 """
 from __future__ import annotations
 
-from .compare import SHORT, scenarios, window_map
-from .engine import advance
+from ..core.engine import alone, run
+from ..core.invariants import TABLE
+from ..core.kinds import INSTALL, PTE_READ
+from ..core.state import NOBODY, local
+from ..scenario import Scenario, build
+from ..search.schedules import interleave, vm_length
+from ..search.trace import simulate
 from .narrate import page_name, spte_text
-from .scenario import Scenario, build
-from .schedules import interleave, vm_length
-from .state import NOBODY, local
-from .trace import simulate
+from .stories import scenarios, window_map
 
 
 def program(scenario: Scenario, thread: str = "fault"):
@@ -30,12 +32,8 @@ def walk(scenario: Scenario, thread: str = "vm"):
     import pandas as pd
 
     model = build(scenario)
-    t = model.index(thread)
-    state, schedule = model.initial, []
-    while (move := advance(model, state, t)) is not None:   # its own branches decide where it ends
-        state = move.after
-        schedule.append(thread)
-    trace = simulate(scenario, schedule)
+    moves = run(model, alone(model.index(thread)))     # its own branches decide where it ends
+    trace = simulate(scenario, [thread] * len(moves))
     rows = []
     for number, move in enumerate(trace.moves, start=1):
         s = move.after
@@ -65,9 +63,9 @@ def reads(scenario: Scenario):
         for move in trace.moves:
             if move.thread == 0:
                 done += 1
-            elif move.thread == fault and move.step.kind == "pte_read" and found is None:
+            elif move.thread == fault and move.step.kind == PTE_READ and found is None:
                 found = (done, page_name(model, local(move.after, fault, "pfn")))
-            elif move.thread == fault and move.step.kind == "install":
+            elif move.thread == fault and move.step.kind == INSTALL:
                 installed = spte_text(model, move.after.sptes[0])
         rows.append({"read after": read_after,
                      "VM step just before the read": vm_steps[found[0] - 1].action if found[0] else "(none yet)",
@@ -84,8 +82,8 @@ def window_summary(configurations, **fixed):
         cells = [c for column in window_map(scenario).values.T for c in column if c != ""]
         row = {"configuration": scenario.label(), "positions": len(cells),
                "safe": sum(c == "." for c in cells)}
-        for name, letter in SHORT.items():
-            row[name] = sum(letter in c for c in cells)
+        for record in TABLE:
+            row[record.name] = sum(record.letter in c for c in cells)
         rows.append(row)
     return pd.DataFrame(rows)
 

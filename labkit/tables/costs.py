@@ -17,10 +17,13 @@ GRU TLB invalidates with range callbacks on the GRU test suite
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 
-from .scenario import Scenario
-from .schedules import interleave, vm_length
-from .trace import simulate
+from ..core.kinds import ZAP
+from ..kernel.secondaries import secondary_named
+from ..scenario import Scenario
+from ..search.schedules import interleave, vm_length
+from ..search.trace import simulate
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,13 @@ class Costs:
 
 def fill_cost(refmode: str, secondary: str, costs: Costs = Costs()) -> dict:
     """What one secondary fault costs, split by part (claim C2: is the atomic_inc measurable?)."""
-    Scenario(op="zap", scheme="none", refmode=refmode, secondary=secondary)  # validates the names
+    driver = Scenario(op="zap", scheme="none", refmode=refmode, secondary=secondary).secondary_record
     parts = {"software walk": costs.software_walk}
     if refmode in ("pin", "gup_release"):
         parts["get_page (atomic_inc)"] = costs.atomic_inc
         if refmode == "gup_release":
             parts["put_page (atomic_dec)"] = costs.atomic_inc
-    parts["install"] = costs.rmap_build if secondary == "kvm" else costs.gru_dropin
+    parts["install"] = getattr(costs, driver.install_cost)
     return parts
 
 
@@ -77,7 +80,7 @@ def access_cost(secondary: str, accesses: int, tlb_misses: int, refmode: str = "
     if tlb_misses > accesses or accesses < 0 or tlb_misses < 0:
         raise ValueError(f"tlb_misses={tlb_misses} must be between 0 and accesses={accesses}")
     first = sum(fill_cost(refmode, secondary, costs).values()) if accesses else 0.0
-    if secondary == "kvm":
+    if secondary_named(secondary).walks_in_hardware:
         return first + max(tlb_misses - 1, 0) * costs.hardware_walk
     return tlb_misses * sum(fill_cost(refmode, secondary, costs).values())
 
@@ -94,8 +97,8 @@ def notifier_work(op: str, scheme: str, pages: int, secondary: str = "kvm", cost
     trace = simulate(scenario, "in_order")
     vm = [move.step for move in trace.moves if move.thread == 0]
     calls = sum(1 for step in vm if step.calls)
-    flushes = sum(1 for step in vm if step.kind == "zap")
-    unit = costs.gru_tlb_invalidate if secondary == "gru" else costs.kvm_zap
+    flushes = sum(1 for step in vm if step.kind == ZAP)
+    unit = getattr(costs, scenario.secondary_record.flush_cost)
     return {"pages": pages, "callbacks": calls, "flushes": flushes, "flush ns": flushes * unit}
 
 
@@ -110,3 +113,34 @@ def retry_rate(scenario: Scenario) -> dict:
             fault = [m.step for m in trace.moves if trace.model.names[m.thread] == "fault"]
             retried += any(step.label in ("retry", "refused") for step in fault)
     return {"positions": positions, "retried": retried, "retry share": retried / positions if positions else 0.0}
+
+
+@lru_cache(maxsize=None)
+def retries(op: str) -> dict:
+    """retry_rate of ``op`` under range_seq with pin (KVM 2.6.27); costs do not change it, so it is cached."""
+    return retry_rate(Scenario(op=op, scheme="range_seq", refmode="pin"))
+
+
+def report(costs: Costs = Costs(), pages: int = 16, accesses: int = 1000, tlb_misses: int = 100) -> str:
+    """The four cost questions of the notebook, answered under ``costs`` (all ns are assumed)."""
+    lines = ["assumed ns (not measurements): " + ", ".join(f"{k}={v:g}" for k, v in asdict(costs).items())]
+    fill = fill_cost("pin", "kvm", costs)
+    share = refcount_share("pin", "kvm", costs) if sum(fill.values()) else 0.0  # all-zero sliders: no share
+    lines.append("C2  one KVM spte fill (pin): " + " + ".join(f"{k} {v:g}" for k, v in fill.items())
+                 + f" = {sum(fill.values()):g} ns; the reference is {share:.1%} of it")
+    kvm = access_cost("kvm", accesses, tlb_misses, "pin", costs)
+    gru = access_cost("gru", accesses, tlb_misses, "off", costs)
+    ratio = f"GRU/KVM = {gru / kvm:.1f}x" if kvm else "KVM costs 0 under these assumptions"
+    lines.append(f"C1  {accesses} accesses, {tlb_misses} TLB misses: KVM {kvm:,.0f} ns (one software fill, "
+                 f"then hardware walks), GRU {gru:,.0f} ns (software refill per miss); {ratio}")
+    per_page = notifier_work("rmap", "gru", pages, "gru", costs)
+    ranged = notifier_work("zap", "gru", pages, "gru", costs)
+    lines.append(f"    {pages} pages on the GRU: one page at a time {per_page['callbacks']} callbacks, "
+                 f"{per_page['flushes']} flushes = {per_page['flush ns']:,.0f} ns; as one range "
+                 f"{ranged['callbacks']} callbacks, {ranged['flushes']} flush = {ranged['flush ns']:,.0f} ns")
+    wasted = sum(v for k, v in fill.items() if k != "install") + costs.atomic_inc  # walk, get_page, put_page
+    for op in ("zap", "rmap", "cow"):
+        rate = retries(op)
+        lines.append(f"    range_seq {op}: the fault retried in {rate['retried']} of {rate['positions']} slider "
+                     f"schedules; each retry throws away {wasted:g} ns (walk, get_page, put_page)")
+    return "\n".join(lines)

@@ -10,8 +10,9 @@ import html
 
 import ipywidgets as widgets
 
-from .. import Scenario, simulate
-from ..schedules import interleave, vm_length
+from ..scenario import Scenario
+from ..search.schedules import interleave, vm_length
+from ..search.trace import simulate
 from .guard import Messages, guard
 from .lab import SPEEDS, status_html, verdict_html
 from .timeline import Timeline

@@ -46,11 +46,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from ..core.kinds import COUNTER, READ_BEGIN, ZAP
+from ..core.program import Call, Step
+from ..core.state import System, counter, local, with_counter, with_local, with_spte
 from .locks import lock_mmu, unlock_mmu
 from .pages import put_page
-from .program import Call, Step
-from .secondary import HARDWARE_INVALIDATES
-from .state import System, counter, local, with_counter, with_local, with_spte
+from .secondaries import HARDWARE_INVALIDATES
 
 SEQ, COUNT, ACTIVE = "mmu_notifier_seq", "mmu_notifier_count", "range_active"
 
@@ -94,7 +95,7 @@ def zap(call: Call) -> Step:
         return s
 
     return Step(f"{callback_name(call)}: {call.secondary.zap}", run,
-                f"{call.secondary.source}: {call.secondary.zap}", kind="zap")
+                f"{call.secondary.source}: {call.secondary.zap}", kind=ZAP)
 
 
 def increment(name: str):
@@ -103,7 +104,7 @@ def increment(name: str):
         def run(s: System, t: int) -> System:
             return with_counter(s, name, counter(s, name) + 1)
         return Step(f"{callback_name(call)}: {name}++", run,
-                    f"{call.secondary.source}: {callback_name(call)}", kind="counter")
+                    f"{call.secondary.source}: {callback_name(call)}", kind=COUNTER)
     return template
 
 
@@ -113,7 +114,7 @@ def decrement(name: str):
         def run(s: System, t: int) -> System:
             return with_counter(s, name, counter(s, name) - 1)
         return Step(f"{callback_name(call)}: {name}--", run,
-                    f"{call.secondary.source}: {callback_name(call)}", kind="counter")
+                    f"{call.secondary.source}: {callback_name(call)}", kind=COUNTER)
     return template
 
 
@@ -129,7 +130,7 @@ def read_counter(name: str, into: str = "seq"):
         return Step(f"{call.secondary.fault}: {into} = {name}; smp_rmb()", run,
                     "the fault reads the sequence before the pte lookup "
                     "(KVM: arch/x86/kvm/mmu.c tdp_page_fault, 2.6.27)",
-                    kind="read_begin")
+                    kind=READ_BEGIN)
     return template
 
 
@@ -169,6 +170,8 @@ class Scheme:
                     ms_range_active test in gru_try_dropin).
     retry_name:     the kernel's name for that check, for labels.
     source:         where it comes from (kernel file and version, or Message-ID).
+    requires:       the secondaries it can drive, if not every one (the GRU
+                    driver's scheme needs the GRU's hardware dropin rule).
     """
 
     name: str
@@ -182,6 +185,7 @@ class Scheme:
     check_at: str = "install"
     retry_name: str = "retry check"
     source: str = ""
+    requires: tuple = ()
 
     def __post_init__(self):
         if self.check_at not in ("install", "begin"):
@@ -206,7 +210,12 @@ SCHEMES: dict = {}
 
 
 def register_scheme(scheme: Scheme, replace: bool = False) -> Scheme:
-    """Make ``scheme`` available by name to Scenario, simulate, explore and the widgets."""
+    """Make ``scheme`` available by name to Scenario, simulate, explore and the widgets.
+
+    A Scenario resolves the name when it is made and keeps the scheme itself,
+    so replacing a scheme changes what *new* Scenarios run, never what an
+    existing one means (and a cached model can never be the old scheme's).
+    """
     if not isinstance(scheme, Scheme):
         raise TypeError(f"register_scheme takes a labkit.Scheme, not {type(scheme).__name__}")
     if scheme.name in SCHEMES and not replace:
@@ -289,7 +298,18 @@ register_scheme(Scheme(
     check_at="begin",
     retry_name="ms_range_active != 0? (failactive)",
     source="drivers/misc/sgi-gru/grufault.c gru_try_dropin, grutlbpurge.c (2008)",
+    requires=("gru",),
 ))
 
 #: The six schemes of the thread, in the order the verdict matrix lists them.
 BUILTIN_SCHEMES = ("none", "page", "page_seq", "range", "range_block", "range_seq")
+
+
+def scheme_named(name) -> Scheme:
+    """The registered scheme ``name`` (a Scheme passes through); a clear error naming the choices otherwise."""
+    if isinstance(name, Scheme):
+        return name
+    try:
+        return SCHEMES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"scheme={name!r} is not valid; choose one of: {', '.join(SCHEMES)}") from None

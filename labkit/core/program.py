@@ -9,7 +9,7 @@ cannot run yet (a lock is held, there is no free page to hand out).
 Every step is labelled with the kernel function it stands for (``action``)
 and the source it was modelled on (``site``).  The engine knows nothing about
 page tables or notifiers: it only runs steps, which is what lets a scheme be
-plain data (see :mod:`labkit.schemes`).
+plain data (see :mod:`labkit.kernel.schemes`).
 
 Control flow is a label per step plus an optional ``choose`` that picks the
 next label from the state after the step (a failed sequence check jumps back
@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from .kinds import KINDS
 from .state import System
 
 #: Label that ends a thread.
@@ -35,9 +36,9 @@ class Step:
              (``"zap_pte_range: ptep_get_and_clear_full"``).
     run:     pure function ``(System, t) -> System | None`` (None: blocked).
     site:    where in the kernel this was modelled from (file, function, version).
-    kind:    what the invariants and the timeline look for: ``access`` (the
-             guest uses a page), ``callback`` (first step of a notifier
-             callback), ``pte_clear``, ``install``, ``release``, ... or "".
+    kind:    what the invariants and the timeline look for, one of the
+             constants of :mod:`labkit.core.kinds` (``ACCESS``, ``PTE_CLEAR``,
+             ``INSTALL``, ...), or ``OTHER`` ("").
     label:   a name other steps can jump to.
     choose:  optional ``(System after, t) -> label``; None, or no choose, means
              the next step.
@@ -58,6 +59,11 @@ class Step:
     calls: Optional[str] = None
     atomic: Optional[str] = None
 
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"step {self.action!r}: kind={self.kind!r} is not a step kind; "
+                             f"choose one of: {', '.join(repr(k) for k in KINDS)}")
+
 
 @dataclass(frozen=True)
 class Call:
@@ -73,7 +79,7 @@ class Call:
     vpages: tuple
     atomic: Optional[str]
     caller: str
-    secondary: object = None   # labkit.secondary.Secondary: names the driver's functions
+    secondary: object = None   # labkit.kernel.secondaries.Secondary: names the driver's functions
 
 
 @dataclass(frozen=True)

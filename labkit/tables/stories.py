@@ -6,13 +6,17 @@ that the claim still holds.
 """
 from __future__ import annotations
 
-from .explore import explore
-from .invariants import INVARIANTS
-from .scenario import Scenario
-from .schedules import interleave, vm_length
-from .trace import simulate
+from ..core.invariants import INVARIANTS, invariant
+from ..scenario import Scenario
+from ..search.explore import explore
+from ..search.schedules import interleave, vm_length
+from ..search.trace import simulate
+from .narrate import status
 
-SHORT = {"use_after_free": "U", "stale": "S", "refcount": "R", "sleep_in_atomic": "A"}
+
+def letters(broken) -> str:
+    """One letter per broken invariant (U, S, R, A), or ``.`` when nothing broke."""
+    return "".join(invariant(name).letter for name in broken) or "."
 
 
 def scenarios(configurations, **fixed) -> list:
@@ -43,7 +47,7 @@ def same_story(configurations, read_after: int = 0, install_after=None, guest_af
         row = {"configuration": scenario.label()}
         if scenario.op == "zap":
             row["release"] = scenario.release
-        row.update({"broken": ", ".join(broken) or "nothing", "what happens": trace.status(where)})
+        row.update({"broken": ", ".join(broken) or "nothing", "what happens": status(trace, where)})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -88,7 +92,7 @@ def window_map(scenario: Scenario):
                 column[read] = ""
                 continue
             broken = simulate(scenario, interleave(scenario, read, install)).violated()
-            column[read] = "".join(SHORT[name] for name in broken) or "."
+            column[read] = letters(broken)
         grid[install] = column
     table = pd.DataFrame(grid)
     table.index.name = "read after"

@@ -18,9 +18,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .engine import quiescent, successors
-from .invariants import INVARIANTS, end_violations
-from .scenario import Scenario, build
+from ..core.engine import quiescent, successors
+from ..core.invariants import INVARIANTS, end_violations, invariant
+from ..scenario import Scenario, build
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,7 @@ class Exploration:
 
 def _check_names(names) -> None:
     for name in names:
-        if name not in INVARIANTS:
-            raise ValueError(f"unknown invariant {name!r}; choose from: {', '.join(INVARIANTS)}")
+        invariant(name)
 
 
 def explore(scenario: Scenario, invariants=INVARIANTS, max_states: Optional[int] = None,

@@ -17,8 +17,11 @@ differ in what the thread argued about:
   other hosts; recalling them is a message exchange, so its callbacks *must
   sleep* (Robin Holt, <20080130161123.GS26420@sgi.com>).
 
-The cost of a refill (claim C1) lives in :mod:`labkit.costs`; here only names
-and the sleeping requirement differ.
+Everything that differs between them is a field of their :class:`Secondary`
+record below: the names traces use, how the guest or device reaches a page,
+how a miss is refilled, whether callbacks sleep, and which of the cost
+model's assumptions (:mod:`labkit.tables.costs`) an install and a flush cost.
+Adding a fourth secondary is one record here (and a test).
 """
 from __future__ import annotations
 
@@ -42,6 +45,14 @@ class Secondary:
     sleeps: bool         # callbacks must be able to sleep
     refill: str          # how a miss is served, in plain words
     source: str
+    access: str          # one use of a page through the entry, as traces name it
+    access_site: str
+    user: str            # who uses the entries, in sentences ("the guest", "the device")
+    walker: str          # the fault's pte lookup when it takes no reference
+    gup_release_site: str  # where refmode gup_release drops the reference after installing
+    walks_in_hardware: bool  # after one software fill, hardware walks the entry on a miss (claim C1)
+    install_cost: str    # the labkit.tables.costs.Costs field one install costs
+    flush_cost: str      # the Costs field one flush of the entries costs
     #: GRU only: the hardware ignores a TLB dropin if an invalidate reached the
     #: GRU between reading the fault (TFH) and the dropin.  Modelled as a
     #: counter every flush bumps and the dropin compares.
@@ -65,6 +76,14 @@ KVM = Secondary(
     sleeps=False,
     refill="once per spte by get_user_pages; afterwards the CPU walks the spte in hardware",
     source="virt/kvm/kvm_main.c, arch/x86/kvm/mmu.c (2.6.27)",
+    access="vcpu_enter_guest: guest access, the CPU walks the spte in hardware",
+    access_site="arch/x86/kvm/x86.c vcpu_enter_guest (the vCPU runs in guest mode)",
+    user="the guest",
+    walker="follow_page",
+    gup_release_site="arch/x86/kvm/mmu.c mmu_set_spte (KVM, 2009: commit acb66dd051d0)",
+    walks_in_hardware=True,
+    install_cost="rmap_build",
+    flush_cost="kvm_zap",
 )
 
 GRU = Secondary(
@@ -80,6 +99,14 @@ GRU = Secondary(
     sleeps=False,
     refill="on every GRU TLB miss, in software, by walking the Linux page table",
     source="drivers/misc/sgi-gru/grufault.c, grutlbpurge.c (2.6.27/2.6.28)",
+    access="GRU instruction: the GRU TLB translates the address",
+    access_site="drivers/misc/sgi-gru (the GRU's hardware TLB)",
+    user="the device",
+    walker="atomic_pte_lookup",
+    gup_release_site="drivers/misc/sgi-gru/grufault.c gru_try_dropin (2008)",
+    walks_in_hardware=False,
+    install_cost="gru_dropin",
+    flush_cost="gru_tlb_invalidate",
     hardware_drop=True,
 )
 
@@ -96,6 +123,22 @@ XPMEM = Secondary(
     sleeps=True,
     refill="get_user_pages on a remote request; the remote host then maps the page itself",
     source="SGI XPMEM patches, Jan-Feb 2008 (out of tree); Robin Holt <20080130161123.GS26420@sgi.com>",
+    access="xpmem remote access: the remote host uses the exported page",
+    access_site="XPMEM remote mapping (out of tree)",
+    user="the device",
+    walker="follow_page",
+    gup_release_site="XPMEM fault handler (SGI patches, 2008, out of tree)",
+    walks_in_hardware=False,
+    install_cost="gru_dropin",   # no public figure for a remote install: the same assumption as a GRU dropin
+    flush_cost="kvm_zap",        # a recall message is not modelled in time; the nearest assumption
 )
 
 SECONDARIES = {s.name: s for s in (KVM, GRU, XPMEM)}
+
+
+def secondary_named(name) -> Secondary:
+    """The record of ``name``; a clear error naming the choices otherwise."""
+    try:
+        return SECONDARIES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"secondary={name!r} is not valid; choose one of: {', '.join(SECONDARIES)}") from None

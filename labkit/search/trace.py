@@ -3,15 +3,15 @@
 A schedule is a list of thread names; each name runs that thread's next
 atomic step.  ``"in_order"`` runs each thread to completion in turn.  The
 trace keeps every intermediate state (so the timeline can scrub back and
-forth) and presents the run as a pandas table, one row per step.
+forth); :mod:`labkit.tables.narrate` tells it in words and as a table.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
-from .engine import advance, final_violations, is_done, next_step, quiescent
-from .scenario import Scenario, build
+from ..core.engine import final_violations, in_order, is_done, named, next_step, quiescent, run, runnable
+from ..core.model import Model
+from ..scenario import Scenario, build
 
 
 def parse_schedule(schedule) -> tuple:
@@ -20,6 +20,8 @@ def parse_schedule(schedule) -> tuple:
         if schedule == "in_order":
             return ("in_order",)
         return tuple(name.strip() for name in schedule.split(",") if name.strip())
+    if isinstance(schedule, (set, frozenset, dict)):
+        raise ValueError(f"a schedule is an ordered list of thread names, not a {type(schedule).__name__}")
     try:
         names = tuple(schedule)
     except TypeError:
@@ -34,7 +36,7 @@ def parse_schedule(schedule) -> tuple:
 class Trace:
     """One run: the scenario, the schedule, every state and every move."""
 
-    model: object
+    model: Model
     schedule: tuple      # thread names, one per step that ran
     states: tuple        # len(schedule) + 1 states; states[0] is the initial one
     moves: tuple         # engine.Move per step
@@ -66,26 +68,20 @@ class Trace:
                 return index
         return None
 
-    @cached_property
-    def events(self):
-        from .narrate import events_table
-        return events_table(self)
 
-    def status(self, step: int) -> str:
-        from .narrate import status
-        return status(self, step)
+def _runnable(model: Model, state) -> str:
+    names = [model.names[t] for t in runnable(model, state)]
+    return ", ".join(names) if names else "none"
 
 
-def _thread_index(model, name: str, state, step_number: int) -> int:
+def _refusal(model: Model, names: tuple, state, number: int) -> str:
+    """Why step ``number`` of a hand-written schedule cannot run: finished or blocked, and who could."""
+    name = names[number - 1]
     t = model.index(name)
     if is_done(model, state, t):
-        raise ValueError(f"step {step_number}: thread {name!r} has finished; runnable: {_runnable(model, state)}")
-    return t
-
-
-def _runnable(model, state) -> str:
-    names = [model.names[t] for t in range(len(model.names)) if advance(model, state, t) is not None]
-    return ", ".join(names) if names else "none"
+        return f"step {number}: thread {name!r} has finished; runnable: {_runnable(model, state)}"
+    return (f"step {number}: thread {name!r} is blocked at {next_step(model, state, t).action!r}; "
+            f"runnable: {_runnable(model, state)}")
 
 
 def simulate(scenario: Scenario, schedule="in_order") -> Trace:
@@ -99,36 +95,26 @@ def simulate(scenario: Scenario, schedule="in_order") -> Trace:
     model = build(scenario)
     names = parse_schedule(schedule)
     if names == ("in_order",):
-        names = in_order_schedule(model)
-    state = model.initial
-    states, moves, violations = [state], [], []
-    for number, name in enumerate(names, start=1):
-        t = _thread_index(model, name, state, number)
-        move = advance(model, state, t)
-        if move is None:
-            step = next_step(model, state, t)
-            raise ValueError(f"step {number}: thread {name!r} is blocked at {step.action!r}; "
-                             f"runnable: {_runnable(model, state)}")
-        state = move.after
-        states.append(state)
-        moves.append(move)
-        violations.append(move.violations)
+        moves = run(model, in_order)
+        names = tuple(model.names[move.thread] for move in moves)
+    else:
+        moves = run(model, named(tuple(model.index(name) for name in names)))
+        if len(moves) < len(names):
+            state = moves[-1].after if moves else model.initial
+            raise ValueError(_refusal(model, names, state, len(moves) + 1))
+    return trace_of(model, names, moves)
+
+
+def trace_of(model: Model, names: tuple, moves: tuple) -> Trace:
+    """The Trace of ``moves`` (made by ``run``), with the end-of-run checks on its last step."""
+    states = (model.initial,) + tuple(move.after for move in moves)
+    violations = [move.violations for move in moves]
     if violations:
-        end = final_violations(model, state)
+        end = final_violations(model, states[-1])
         violations[-1] = violations[-1] + tuple(v for v in end if v not in violations[-1])
-    return Trace(model, tuple(names), tuple(states), tuple(moves), tuple(violations))
+    return Trace(model, tuple(names), states, tuple(moves), tuple(violations))
 
 
-def in_order_schedule(model) -> tuple:
+def in_order_schedule(model: Model) -> tuple:
     """Each thread to completion in turn; the allocator last, if it has anything to take."""
-    state, names = model.initial, []
-    for t, program in enumerate(model.programs):
-        while True:
-            move = advance(model, state, t)
-            if move is None:
-                break
-            state = move.after
-            names.append(model.names[t])
-            if program.daemon:
-                break
-    return tuple(names)
+    return tuple(model.names[move.thread] for move in run(model, in_order))

@@ -21,14 +21,16 @@
          The old page stays alive (the parent maps it), so the danger here is
          a *stale* entry: the guest keeps reading and writing the parent's page.
 
-The model has no mmap_sem.  munmap holds it for writing, and the secondary
-fault's get_user_pages (KVM's gfn_to_pfn) or gru_try_dropin holds it for
-reading while it walks the pte, so under munmap a racing fault can only have
-read the pte *before* munmap began (and installs after: read_after=0 in
-``labkit.schedules.interleave``).  truncate holds no mmap_sem, so every
-interleaving the model explores can happen there; its i_mmap_lock is a
-spinlock in 2008, which the "2008-01" era's sleepable range callbacks ignore
-(they follow munmap's context, the case the proposals were about).
+Who reached ``zap`` matters for the locks (``caller``).  munmap holds
+mmap_sem for writing around the whole unmap; the secondary fault's
+get_user_pages (KVM's gfn_to_pfn) holds it for reading while it walks the
+pte, so under munmap the lock itself keeps a fault's walk out of the unmap
+(the model's down_write / down_read steps, :mod:`labkit.kernel.locks`): only
+a fault that read the pte *before* munmap began can race.  truncate holds no
+mmap_sem, so every interleaving the model explores can happen there; its
+i_mmap_lock is a spinlock in 2008, which the "2008-01" era's sleepable range
+callbacks ignore (they follow munmap's context, the case the proposals were
+about).
 
 A scheme that registers no invalidate_page but does register range callbacks
 (``range_block``, Christoph's proposal) gets them called at the
@@ -40,31 +42,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..core.kinds import ALLOC, GET_PAGE, PTE_CLEAR, PTE_SET, PUT_PAGE, RELEASE
+from ..core.program import Call, Step, link
+from ..core.state import FREE, IN_USE, Page, System, local, with_local, with_page, with_pte
+from .eras import BRACKET, Era
 from .locks import down_write_mmap_sem, lock_ptl, unlock_ptl, up_write_mmap_sem
 from .pages import alloc_page, get_page, put_page
-from .program import Call, Step, link
-from .state import FREE, IN_USE, Page, System, local, with_local, with_page, with_pte
 
 OPS = ("zap", "rmap", "cow")
-#: Where and in what context the hooks are called.  "2008-01": the proposals of
-#: the thread (range callbacks "outside the locks", so they may sleep);
-#: "2.6.27": what was merged (every callback under rcu_read_lock());
-#: "2012": SRCU dispatch and sleeping rmap locks let range callbacks sleep
-#: (Sagi Grimberg's SRCU change, 2012; i_mmap/anon_vma locks became sleeping
-#: locks in 2011), invalidate_page still under the PTL;
-#: "2017": invalidate_page removed (Jerome Glisse, commit 5f32b265400d); commit
-#: 369ea8242c0f ("mm/rmap: update to new mmu_notifier semantic v2", 2017-08-31)
-#: replaced try_to_unmap_one's invalidate_page by invalidate_range under the PTL,
-#: bracketed by range_start/range_end outside it.  The model has no separate
-#: invalidate_range hook (a driver's range_start already zapped), so it calls
-#: range_start before taking the PTL and range_end after dropping it; COW
-#: (wp_page_copy) is bracketed the same way.
-ERAS = ("2008-01", "2.6.27", "2012", "2017")
 RELEASES = ("before_end", "after_end")
 
 MEMORY = "mm/memory.c"
 RMAP = "mm/rmap.c try_to_unmap_one (2.6.27)"
-RCU = "rcu_read_lock() around every callback (mm/mmu_notifier.c, 2.6.27)"
 
 
 def notify(scheme, hook: str, vpages: tuple, atomic, caller: str, secondary) -> list:
@@ -78,17 +67,18 @@ def notify(scheme, hook: str, vpages: tuple, atomic, caller: str, secondary) -> 
     return steps
 
 
-def page_site_hooks(scheme, vpage: int, atomic: str, caller: str, secondary, era: str):
+def page_site_hooks(scheme, vpage: int, atomic: str, caller: str, secondary, era: Era):
     """The callbacks of a per-page unmap (rmap, COW), as lists of steps.
 
     Returns (before the PTL is taken, just before the clear, just after the
     clear, after the page's references are dropped, after the PTL is dropped).
-    Until 2017 the only hook here is invalidate_page, right after the clear,
-    under the PTL; a range-only driver gets its range hooks at that site.
-    From 2017 the range hooks bracket the whole PTL section instead.
+    Where the era calls invalidate_page under the PTL, that is the only hook
+    here, right after the clear; a range-only driver gets its range hooks at
+    that site.  Where the era brackets (2017), the range hooks enclose the
+    whole PTL section instead.
     """
     one = (vpage,)
-    if era == "2017":
+    if era.page_hooks == BRACKET:
         return (notify(scheme, "invalidate_range_start", one, None, caller, secondary), [], [], [],
                 notify(scheme, "invalidate_range_end", one, None, caller, secondary))
     if scheme.invalidate_page:
@@ -102,21 +92,21 @@ def page_site_hooks(scheme, vpage: int, atomic: str, caller: str, secondary, era
 CALLERS = ("truncate", "munmap")
 
 
-def zap_program(scheme, secondary, vpages: tuple, era: str, release: str, caller: str = "truncate"):
-    atomic = RCU if era == "2.6.27" else None
+def zap_program(scheme, secondary, vpages: tuple, era: Era, release: str, caller: str = "truncate"):
+    atomic = era.range_atomic
     steps = notify(scheme, "invalidate_range_start", vpages, atomic, "unmap_vmas", secondary)
     if caller == "munmap":
         steps.insert(0, down_write_mmap_sem("sys_munmap: down_write(mmap_sem)", "mm/mmap.c sys_munmap (2.6.27)"))
     steps.append(lock_ptl("zap_pte_range: pte_offset_map_lock", f"{MEMORY} zap_pte_range (2.6.27)"))
     for vpage in vpages:
         steps.append(Step("zap_pte_range: ptep_get_and_clear_full, page_remove_rmap, tlb_remove_page",
-                          _clear_and_gather(vpage), f"{MEMORY} zap_pte_range (2.6.27)", kind="pte_clear"))
+                          _clear_and_gather(vpage), f"{MEMORY} zap_pte_range (2.6.27)", kind=PTE_CLEAR))
     steps.append(unlock_ptl("zap_pte_range: pte_unmap_unlock", f"{MEMORY} zap_pte_range (2.6.27)"))
     free_batch = Step("unmap_vmas: tlb_finish_mmu (zap_work ran out): flush the CPU TLB, "
                       "free_pages_and_swap_cache -> put_page", _free_gathered,
                       "mm/memory.c unmap_vmas, include/asm-generic/tlb.h tlb_finish_mmu (2.6.27); "
                       "tlb_remove_page also frees at once in fast mode or when the batch fills",
-                      kind="release")
+                      kind=RELEASE)
     end = notify(scheme, "invalidate_range_end", vpages, atomic, "unmap_vmas", secondary)
     if release == "before_end":
         steps += [free_batch] + end
@@ -145,7 +135,7 @@ def _free_gathered(s: System, t: int) -> System:
 
 # -- rmap: try_to_unmap_one, then reclaim ---------------------------------------------
 
-def rmap_program(scheme, secondary, vpages: tuple, era: str, pfns: tuple):
+def rmap_program(scheme, secondary, vpages: tuple, era: Era, pfns: tuple):
     atomic = "PTL and anon_vma->lock (spinlocks) held in try_to_unmap_one"
     steps = []
     for vpage in vpages:
@@ -156,17 +146,17 @@ def rmap_program(scheme, secondary, vpages: tuple, era: str, pfns: tuple):
         steps.append(lock_ptl("try_to_unmap_one: page_check_address (takes the PTL)", RMAP))
         steps += before
         steps.append(Step("try_to_unmap_one: ptep_clear_flush (pte cleared, CPU TLB flushed)",
-                          _clear(vpage), RMAP, kind="pte_clear"))
+                          _clear(vpage), RMAP, kind=PTE_CLEAR))
         steps += at_clear
         steps.append(Step("try_to_unmap_one: page_remove_rmap, page_cache_release -> put_page",
-                          _put(pfn), RMAP, kind="put_page"))
+                          _put(pfn), RMAP, kind=PUT_PAGE))
         steps += after
         steps.append(unlock_ptl("try_to_unmap_one: pte_unmap_unlock", RMAP))
         steps += unlocked
         steps.append(Step("shrink_page_list: __remove_mapping frees the page, "
                           "or putback_lru_page if someone else holds a reference",
                           _reclaim(pfn), "mm/vmscan.c shrink_page_list, __remove_mapping (2.6.27)",
-                          kind="release"))
+                          kind=RELEASE))
     return link("vm", steps)
 
 
@@ -194,26 +184,26 @@ def _reclaim(pfn: int):
 
 # -- cow: do_wp_page -------------------------------------------------------------------
 
-def cow_program(scheme, secondary, vpage: int, era: str, old: int, new: int):
+def cow_program(scheme, secondary, vpage: int, era: Era, old: int, new: int):
     site = f"{MEMORY} do_wp_page (2.6.27)"
     atomic = "PTL held in do_wp_page"
     outside, before, at_clear, after, unlocked = page_site_hooks(scheme, vpage, atomic, "do_wp_page",
                                                                  secondary, era)
     steps = [
         lock_ptl("handle_pte_fault: pte_offset_map_lock", f"{MEMORY} handle_pte_fault (2.6.27)"),
-        Step("do_wp_page: vm_normal_page, page_cache_get(old_page) -> get_page", _get(old), site, kind="get_page"),
+        Step("do_wp_page: vm_normal_page, page_cache_get(old_page) -> get_page", _get(old), site, kind=GET_PAGE),
         unlock_ptl("do_wp_page: pte_unmap_unlock before allocating", site),
-        Step("do_wp_page: alloc_page_vma, cow_user_page (copy to the new page)", _alloc(new), site, kind="alloc"),
+        Step("do_wp_page: alloc_page_vma, cow_user_page (copy to the new page)", _alloc(new), site, kind=ALLOC),
         *outside,
         lock_ptl("do_wp_page: pte_offset_map_lock, pte_same", site),
         *before,
-        Step("do_wp_page: ptep_clear_flush (pte cleared, CPU TLB flushed)", _clear(vpage), site, kind="pte_clear"),
+        Step("do_wp_page: ptep_clear_flush (pte cleared, CPU TLB flushed)", _clear(vpage), site, kind=PTE_CLEAR),
         *at_clear,
         Step("do_wp_page: set_pte_at (pte -> new page), page_add_new_anon_rmap", _point(vpage, new), site,
-             kind="pte_set"),
+             kind=PTE_SET),
         Step("do_wp_page: page_remove_rmap(old_page), page_cache_release -> put_page", _put(old), site,
-             kind="put_page"),
-        Step("do_wp_page: page_cache_release(old_page) -> put_page", _put(old), site, kind="release"),
+             kind=PUT_PAGE),
+        Step("do_wp_page: page_cache_release(old_page) -> put_page", _put(old), site, kind=RELEASE),
         *after,
         unlock_ptl("do_wp_page: pte_unmap_unlock", site),
         *unlocked,

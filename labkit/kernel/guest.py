@@ -8,21 +8,14 @@ and would fault; the fault thread models that separately.
 """
 from __future__ import annotations
 
-from .program import Step, link
-
-ACCESS = {
-    "kvm": ("vcpu_enter_guest: guest access, the CPU walks the spte in hardware",
-            "arch/x86/kvm/x86.c vcpu_enter_guest (the vCPU runs in guest mode)"),
-    "gru": ("GRU instruction: the GRU TLB translates the address",
-            "drivers/misc/sgi-gru (the GRU's hardware TLB)"),
-    "xpmem": ("xpmem remote access: the remote host uses the exported page",
-              "XPMEM remote mapping (out of tree)"),
-}
+from ..core.kinds import ACCESS
+from ..core.program import Step, link
 
 
 def guest_program(secondary, accesses: int, npages: int):
-    action, site = ACCESS[secondary.name]
-    steps = [Step(action, _use, site, kind="access", label=f"access{i}") for i in range(accesses)]
+    """``accesses`` uses of the pages, round robin; returns the program and the page each access uses."""
+    steps = [Step(secondary.access, _use, secondary.access_site, kind=ACCESS, label=f"access{i}")
+             for i in range(accesses)]
     program = link("guest", steps)
     return program, tuple(i % npages for i in range(accesses))
 

@@ -1,6 +1,6 @@
 """Predict-then-run exercises, graded by running the model (notebook 08).
 
-    >>> import labkit.exercises as ex
+    >>> import labkit.tables.exercises as ex
     >>> sheet = ex.worksheet(seed=2008)      # the same seed gives a class the same problems
     >>> print(sheet[0].question)             # doctest: +SKIP
     >>> sheet[0].check("stale")              # doctest: +SKIP
@@ -25,21 +25,20 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .compare import SHORT
-from .explore import explore
-from .invariants import INVARIANTS
+from ..core.invariants import INVARIANTS, TABLE
+from ..kernel.fault import REFMODES
+from ..kernel.operations import OPS
+from ..kernel.schemes import BUILTIN_SCHEMES
+from ..scenario import Scenario, build
+from ..search.explore import explore
+from ..search.schedules import interleave, vm_length
+from ..search.trace import simulate
 from .narrate import violation_words
-from .scenario import Scenario
-from .schedules import interleave, vm_length
-from .trace import simulate
 
 #: Set to True to make ``Problem.answer()`` reveal answers (the instructor's copy).
 INSTRUCTOR = False
 
 FIX_SCHEMES = ("page", "page_seq", "range", "range_block", "range_seq")
-_OPS = ("zap", "rmap", "cow")
-_SCHEMES = ("none", "page", "page_seq", "range", "range_block", "range_seq")
-_REFMODES = ("off", "pin", "gup_release", "off_under_ptl")
 #: (op, refmode) pairs where some but not all of FIX_SCHEMES are safe (tests check it).
 _FIX_POOL = (("zap", "off"), ("zap", "pin"), ("zap", "gup_release"), ("rmap", "off"), ("rmap", "pin"),
              ("rmap", "gup_release"), ("cow", "off"), ("cow", "pin"), ("cow", "gup_release"))
@@ -52,8 +51,9 @@ _BREAK_POOL = (
     (dict(op="cow", scheme="page", refmode="off"), "stale"),
     (dict(op="rmap", scheme="range_block", refmode="off"), "use_after_free"),
 )
-_WORDS = {**{name: name for name in INVARIANTS}, **{letter.lower(): name for name, letter in SHORT.items()},
-          "use after free": "use_after_free", "uaf": "use_after_free", "sleep in atomic": "sleep_in_atomic"}
+_WORDS = {**{record.name: record.name for record in TABLE}, **{record.letter.lower(): record.name for record in TABLE},
+          **{record.words: record.name for record in TABLE},
+          "uaf": "use_after_free", "sleep in atomic": "sleep_in_atomic"}
 _NOTHING = ("", "nothing", "none", "safe", "no", "-")
 
 
@@ -107,7 +107,6 @@ class Problem:
 
     @property
     def threads(self) -> tuple:
-        from .scenario import build
         return build(self.scenario).names
 
     def schedule(self) -> tuple:
@@ -193,7 +192,7 @@ def _schedule_of(answer) -> tuple:
 def worksheet(seed: int, verdicts: int = 3) -> tuple:
     """The problems for ``seed``: ``verdicts`` verdict questions, then one story, one fix and one break-it."""
     rng = random.Random(seed)
-    pool = [(op, scheme, refmode) for op in _OPS for scheme in _SCHEMES for refmode in _REFMODES]
+    pool = [(op, scheme, refmode) for op in OPS for scheme in BUILTIN_SCHEMES for refmode in REFMODES]
     problems = [Problem(n, "verdict", Scenario(op=op, scheme=scheme, refmode=refmode))
                 for n, (op, scheme, refmode) in enumerate(rng.sample(pool, verdicts), start=1)]
     op, scheme, refmode = rng.choice([p for p in pool if p[1] in ("page", "range", "range_block")])

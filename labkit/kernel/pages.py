@@ -8,8 +8,9 @@ entry that outlives its reference dangerous.
 """
 from __future__ import annotations
 
-from .program import Step
-from .state import FREE, IN_USE, REUSED, Page, System, with_page
+from ..core.kinds import REUSE
+from ..core.program import Step
+from ..core.state import FREE, IN_USE, REUSED, Page, System, with_page
 
 
 def get_page(s: System, pfn: int) -> System:
@@ -48,5 +49,5 @@ def allocator_steps() -> list:
         action="__alloc_pages: another task gets a freed page",
         run=_hand_out_freed_page,
         site="mm/page_alloc.c __alloc_pages (2.6.27): the buddy allocator reuses freed pages",
-        kind="reuse",
+        kind=REUSE,
     )]

@@ -7,39 +7,45 @@ never told), so that nothing disappears from the table silently.
 """
 from __future__ import annotations
 
+from ..core.invariants import INVARIANTS
+from ..kernel.eras import DEFAULT_ERA, era_named
+from ..kernel.fault import REFMODES
+from ..kernel.operations import OPS
+from ..kernel.schemes import BUILTIN_SCHEMES, scheme_named
+from ..kernel.secondaries import SECONDARIES
+from ..scenario import Scenario
 from .explore import explore
-from .fault import REFMODES
-from .invariants import INVARIANTS
-from .operations import OPS
-from .scenario import Scenario
-from .schemes import BUILTIN_SCHEMES, SCHEMES
-from .secondary import SECONDARIES
 
 CSV_COLUMNS = ("op", "scheme", "refmode", "secondary", *INVARIANTS, "states", "seconds")
 
 
-def kernel_note(op: str, scheme_name: str, era: str = "2.6.27") -> str:
+def kernel_note(op: str, scheme_name: str, era: str = DEFAULT_ERA) -> str:
     """What the kernel of ``era`` would do with this op and scheme, when it is not a straightforward call."""
-    scheme = SCHEMES[scheme_name]
+    scheme, era = scheme_named(scheme_name), era_named(era)
     if not scheme.hooks():
         return "no notifier: the secondary MMU is never told"
     if op == "zap" and not scheme.has_range:
         return "unmap_vmas calls only the range hooks: this driver is never told about munmap"
-    if era == "2017":
+    if not era.has_invalidate_page:
         return "" if scheme.has_range else "invalidate_page no longer exists: this driver is never told"
     if op in ("rmap", "cow") and not scheme.invalidate_page:
-        return ("hypothetical: 2.6.27 calls invalidate_page here; the range hooks are called at its site, "
+        return (f"hypothetical: {era.name} calls invalidate_page here; the range hooks are called at its site, "
                 "under the PTL")
     return ""
 
 
 def configurations(ops=OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, secondaries=tuple(SECONDARIES), **fixed):
-    """Every Scenario of the matrix, in a fixed order (ops, then schemes, refmodes, secondaries)."""
+    """Every Scenario of the matrix, in a fixed order (ops, then schemes, refmodes, secondaries).
+
+    A scheme that drives only some secondaries (``gru``) is paired with those alone.
+    """
     for op in ops:
         for scheme in schemes:
+            drives = scheme_named(scheme).requires or secondaries
             for refmode in refmodes:
                 for secondary in secondaries:
-                    yield Scenario(op=op, scheme=scheme, refmode=refmode, secondary=secondary, **fixed)
+                    if secondary in drives:      # the gru scheme drives only the GRU
+                        yield Scenario(op=op, scheme=scheme, refmode=refmode, secondary=secondary, **fixed)
 
 
 def verdicts(ops=OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, secondaries=tuple(SECONDARIES),
@@ -69,7 +75,7 @@ def verdicts(ops=OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, secondaries=tu
     return pd.DataFrame(rows)
 
 
-def to_csv(table) -> str:
+def verdicts_csv(table) -> str:
     """The CSV the CLI prints: exactly CSV_COLUMNS, seconds with three decimals."""
     lines = [",".join(CSV_COLUMNS)]
     for row in table.itertuples(index=False):

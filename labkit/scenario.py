@@ -25,23 +25,15 @@ from .core.program import link
 from .core.state import NOBODY, System, Thread
 from .kernel.eras import DEFAULT_ERA, ERAS, Era, era_named
 from .kernel.fault import REFMODES, fault_program
-from .kernel.guest import guest_program
-from .kernel.operations import (
-    CALLERS,
-    OPS,
-    RELEASES,
-    cow_program,
-    external_references,
-    initial_pages,
-    rmap_program,
-    zap_program,
-)
+from .kernel.guest import guest_program, guest_targets
+from .kernel.operations import (CALLERS, OPS, RELEASES, cow_program, external_references, initial_pages,
+                                initial_ptes, rmap_program, writer_program, zap_program)
 from .kernel.pages import allocator_steps
 from .kernel.schemes import Scheme, scheme_named
 from .kernel.secondaries import Secondary, secondary_named
 
 DEFAULTS = dict(secondary="kvm", era=DEFAULT_ERA, pages=1, vcpus=1, accesses=1, attempts=2,
-                allocator=True, release="before_end", caller="truncate")
+                allocator=True, release="before_end", caller="madv_dontneed")
 
 
 def _choice(field: str, value, choices) -> None:
@@ -58,10 +50,12 @@ def _count(field: str, value, low: int, high: int) -> None:
 class Scenario:
     """One configuration: which VM operation, notifier scheme, fault reference mode, driver and era.
 
-    op        ``zap`` (unmap_vmas: munmap, truncate), ``rmap`` (reclaim), ``cow`` (write fault after fork)
-    scheme    a registered scheme: ``none``, ``page``, ``page_seq``, ``range``, ``range_block``, ``range_seq``
+    op        ``zap`` (unmap_vmas: madvise, munmap, truncate), ``rmap`` (reclaim), ``cow`` (write fault
+              after fork), ``cow2`` (the documentation's store-order example: two COWs, a CPU writer)
+    scheme    a registered scheme: ``none``, ``page``, ``page_seq``, ``range``, ``range_block``, ``range_seq``,
+              ``gru`` (the GRU's own), ``iotlb`` and ``end_only`` (an IOMMU's), ``interval`` (5.5)
     refmode   ``off``, ``pin``, ``gup_release``, ``off_under_ptl``
-    secondary ``kvm``, ``gru``, ``xpmem``
+    secondary ``kvm``, ``gru``, ``xpmem``, ``iommu``
     era       one of :data:`labkit.kernel.eras.ERAS`: ``2008-01`` (the proposals
               in the thread), ``2.6.27`` (what was merged), ``2012``, ``2017``
     pages     virtual pages the operation covers (the fault and guest use page 0 first)
@@ -70,13 +64,11 @@ class Scenario:
     attempts  fault attempts before it gives up after failed checks
     allocator whether another task may reuse a freed page
     release   zap only: gathered pages freed ``before_end`` or ``after_end`` of the range
-    caller    zap only: what reached unmap_vmas.  ``truncate`` (unmap_mapping_range)
-              holds no mmap_sem, so a secondary fault may walk the pte at any
-              point; ``munmap`` holds mmap_sem for writing, and the fault's walk
-              holds it for reading, so only a fault that read the pte before
-              munmap began (or after it ended) can race.  The sleeping context of
-              the range callbacks follows the era for both (truncate's i_mmap_lock,
-              a spinlock until 2011, is not modelled as atomic context).
+    caller    zap only: what reached unmap_vmas (:mod:`labkit.kernel.operations`):
+              ``madv_dontneed`` (the default: mmap_sem held for reading, the
+              vma stays, as a balloon driver does to guest RAM), ``munmap``
+              (mmap_sem held for writing) or ``truncate`` (i_mmap_lock, a
+              page-cache page freed only after range_end).
     """
 
     op: str
@@ -101,7 +93,15 @@ class Scenario:
         object.__setattr__(self, "scheme", scheme.name)
         object.__setattr__(self, "scheme_record", scheme)
         _choice("refmode", self.refmode, REFMODES)
-        object.__setattr__(self, "secondary_record", secondary_named(self.secondary))
+        driver = secondary_named(self.secondary)
+        object.__setattr__(self, "secondary_record", driver)
+        if driver.refmodes and self.refmode not in driver.refmodes:
+            raise ValueError(f"secondary={self.secondary!r} takes no page references of its own (its IOMMU walks "
+                             f"the page table): refmode must be {' or '.join(map(repr, driver.refmodes))}, "
+                             f"not {self.refmode!r}")
+        if driver.schemes and scheme.name not in driver.schemes:
+            raise ValueError(f"secondary={self.secondary!r} is driven by scheme={' or '.join(map(repr, driver.schemes))}, "
+                             f"not {scheme.name!r}")
         object.__setattr__(self, "era_record", era_named(self.era))
         if scheme.requires and self.secondary not in scheme.requires:
             raise ValueError(f"scheme={scheme.name!r} drives only secondary={' or '.join(map(repr, scheme.requires))}, "
@@ -132,9 +132,11 @@ class Scenario:
         return f"Scenario({', '.join(parts)})"
 
     def label(self) -> str:
-        """``op/scheme/refmode/secondary``, with ``@era`` when the era is not 2.6.27."""
+        """``op/scheme/refmode/secondary``, with ``@era`` when the era is not 2.6.27 and the caller of a zap
+        when it is not the default (``zap(munmap)/range/off/kvm``)."""
         era = "" if self.era == DEFAULTS["era"] else f"@{self.era}"
-        return f"{self.op}/{self.scheme}/{self.refmode}/{self.secondary}{era}"
+        op = f"zap({self.caller})" if self.op == "zap" and self.caller != DEFAULTS["caller"] else self.op
+        return f"{op}/{self.scheme}/{self.refmode}/{self.secondary}{era}"
 
 
 def fault_names(vcpus: int) -> tuple:
@@ -145,40 +147,57 @@ def fault_names(vcpus: int) -> tuple:
 def build(scenario: Scenario) -> Model:
     """Build the threads and the initial state for ``scenario`` (cached: scenarios are values)."""
     scheme, secondary, era = scenario.scheme_record, scenario.secondary_record, scenario.era_record
-    n = scenario.pages
+    op, caller = scenario.op, scenario.caller
+    n = 2 if op == "cow2" else scenario.pages           # cow2: the two addresses A and B
     vpages = tuple(range(n))
-    pfns = tuple(range(n))
-    if scenario.op == "zap":
-        vm = zap_program(scheme, secondary, vpages, era, scenario.release, scenario.caller)
-    elif scenario.op == "rmap":
-        vm = rmap_program(scheme, secondary, vpages, era, pfns)
-    else:
-        vm = cow_program(scheme, secondary, 0, era, old=0, new=n)
-    programs = [vm]
-    faults = fault_names(scenario.vcpus)
-    for i, name in enumerate(faults):
-        programs.append(fault_program(name, i % n, scheme, secondary, scenario.refmode, scenario.attempts,
-                                      mmap_sem=scenario.op == "zap" and scenario.caller == "munmap"))
-    guest, targets = guest_program(secondary, scenario.accesses, n)
-    programs.append(guest)
+    programs = _operation_programs(scenario, vpages)
+    owners = (0, 1) if op == "cow2" else (0,) * n
+    for i, name in enumerate(fault_names(scenario.vcpus)):
+        programs.append(fault_program(
+            name, i % n, scheme, secondary, scenario.refmode, scenario.attempts,
+            mmap_sem=op == "zap" and caller == "munmap" and era.fault_mmap_sem,
+            vma_stays=op == "zap" and caller == "madv_dontneed",
+            asks_write=era.name in secondary.asks_write))
+    targets = guest_targets(op, scenario.accesses, n)
+    programs.append(guest_program(secondary, targets))
     if scenario.allocator:
         programs.append(link("allocator", allocator_steps(), daemon=True))
-    names = tuple(p.name for p in programs)
-    pages = initial_pages(scenario.op, n)
-    page_names = ("P",) if n == 1 else tuple(f"P{i}" for i in range(n))
-    if scenario.op == "cow":
-        page_names += ("N",)
+    pages = initial_pages(op, n, caller)
     initial = System(
         pages=pages,
-        ptes=pfns,
+        ptes=initial_ptes(op, n),
         sptes=(None,) * n,
         ptl=NOBODY,
         mmu_lock=NOBODY,
         counters=tuple(sorted(scheme.counters + secondary.counters)),
         threads=tuple(Thread(0) for _ in programs),
+        stores=(0,) * n,
     )
-    return Model(scenario, names, tuple(programs), initial, external_references(scenario.op, n),
-                 page_names, targets, secondary, scheme)
+    return Model(scenario, tuple(p.name for p in programs), tuple(programs), initial,
+                 external_references(op, pages), _page_names(n, len(pages)), targets, secondary, scheme,
+                 owners=owners, reclaimed=vpages if op == "rmap" else ())
+
+
+def _operation_programs(scenario: Scenario, vpages: tuple) -> list:
+    """The VM operation's thread (two COW threads and a CPU writer for cow2)."""
+    scheme, secondary, era = scenario.scheme_record, scenario.secondary_record, scenario.era_record
+    n = len(vpages)
+    if scenario.op == "zap":
+        return [zap_program(scheme, secondary, vpages, era, scenario.release, scenario.caller)]
+    if scenario.op == "rmap":
+        return [rmap_program(scheme, secondary, vpages, era, vpages)]
+    if scenario.op == "cow":
+        return [cow_program(scheme, secondary, 0, era, old=0, new=n)]
+    return [cow_program(scheme, secondary, 0, era, old=0, new=2, name="vm", store=False),
+            cow_program(scheme, secondary, 1, era, old=1, new=3, name="vm2", store=False),
+            writer_program((0, 1))]
+
+
+def _page_names(n: int, total: int) -> tuple:
+    """``P`` (or ``P0``, ``P1``, ...) for the pages the process maps, ``N`` (``N0``, ...) for pages allocated later."""
+    if n == 1:
+        return ("P", "N")[:total]
+    return tuple(f"P{i}" for i in range(n)) + tuple(f"N{i}" for i in range(total - n))
 
 
 __all__ = ["Scenario", "Model", "build", "DEFAULTS", "ERAS", "OPS", "REFMODES", "RELEASES", "CALLERS"]

@@ -21,7 +21,7 @@ def interval_notifier() -> Scheme:
         return Step("mmu_interval_read_begin", run, "mm/mmu_notifier.c mmu_interval_read_begin (5.5)")
 
     return Scheme(
-        name="interval", summary="mmu_interval_notifier with read_begin/read_retry",
+        name="my_interval", summary="mmu_interval_notifier with read_begin/read_retry, written in a cell",
         counters=(("invalidate_seq", 0),),
         invalidate_range_start=(spin_lock, set_seq, zap, spin_unlock),
         invalidate_range_end=(spin_lock, set_seq, spin_unlock),
@@ -47,7 +47,7 @@ def registered():
 def test_an_interval_notifier_defined_in_a_dozen_lines_is_safe_without_a_refcount(registered):
     registered(interval_notifier())
     for refmode in ("off", "gup_release"):
-        result = explore(Scenario(op="zap", scheme="interval", refmode=refmode))
+        result = explore(Scenario(op="zap", scheme="my_interval", refmode=refmode))
         assert result.complete and not any(result.violated.values()), result.summary()
 
 

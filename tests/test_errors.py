@@ -12,7 +12,7 @@ from labkit.search.schedules import interleave
     ("op", "munmap", "zap, rmap, cow"),
     ("scheme", "ranges", "none, page, page_seq, range, range_block, range_seq"),
     ("refmode", "on", "off, pin, gup_release, off_under_ptl"),
-    ("secondary", "iommu", "kvm, gru, xpmem"),
+    ("secondary", "tpu", "kvm, gru, xpmem, iommu"),
     ("era", "2024", "2008-01, 2.6.27, 2012, 2017"),
     ("release", "later", "before_end, after_end"),
 ])
@@ -33,8 +33,8 @@ def test_bad_counts_say_the_range(field, value):
 
 def test_a_blocked_thread_in_a_schedule_names_who_could_run():
     scenario = Scenario(op="zap", scheme="range", refmode="off")
-    with pytest.raises(ValueError, match=r"step 5: thread 'vm' is blocked .*runnable: fault, guest"):
-        simulate(scenario, "fault,vm,vm,vm,vm")
+    with pytest.raises(ValueError, match=r"step 6: thread 'vm' is blocked .*runnable: fault, guest"):
+        simulate(scenario, "fault,vm,vm,vm,vm,vm")
 
 
 def test_an_unknown_thread_in_a_schedule_lists_the_threads():

@@ -65,7 +65,7 @@ def test_break_it_accepts_a_schedule_string_a_list_or_a_scheduler():
     assert problem.check(Lab()) == problem.check(winning)
     assert problem.check("vm").startswith("5. not broken yet: 1 steps")
     assert problem.check("").startswith("5. not graded: the schedule is empty")
-    assert "blocked" in problem.check("vm,vm,vm,vm,fault,fault")
+    assert "blocked" in problem.check("vm,vm,vm,vm,vm,fault,fault")
 
 
 def test_answers_are_hidden_unless_the_instructor_switch_is_on(student):

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 import labkit
-from labkit.core.state import NOBODY, Page, Spte, System, Thread
+from labkit.core.state import NOBODY, Page, Pte, Spte, System, Thread
 from labkit.tables.narrate import changes
 
 PACKAGE = pathlib.Path(labkit.__file__).parent
@@ -79,8 +79,8 @@ def test_the_core_and_the_kernel_import_neither_pandas_nor_numpy():
 
 
 def _state(**fields) -> System:
-    base = System(pages=(Page(1, "in_use"),), ptes=(0,), sptes=(None,), ptl=NOBODY,
-                  mmu_lock=NOBODY, counters=(("mmu_notifier_seq", 0),), threads=(Thread(0), Thread(0)))
+    base = System(pages=(Page(1, "in_use"),), ptes=(Pte(0),), sptes=(None,), ptl=NOBODY,
+                  mmu_lock=NOBODY, counters=(("mmu_notifier_seq", 0),), threads=(Thread(0), Thread(0)), stores=(0,))
     return base._replace(**fields)
 
 
@@ -92,6 +92,8 @@ CHANGED = {
     "mmu_lock": 0,
     "counters": (("mmu_notifier_seq", 1),),
     "mmap_sem": -1,
+    "page_lock": 0,
+    "stores": (1,),
 }
 
 

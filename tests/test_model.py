@@ -21,6 +21,12 @@ def whole_window(scenario):
     return interleave(scenario, 0, vm_length(scenario))
 
 
+def after_range_start(model) -> int:
+    """How many VM steps run up to the end of invalidate_range_start (madvise's down_read comes first)."""
+    steps = model.programs[0].steps
+    return max(i for i, step in enumerate(steps, start=1) if step.hook == "invalidate_range_start")
+
+
 def test_range_without_refcount_lets_guest_touch_freed_page():
     """Arcangeli (C4): with range_end after the page is released, nothing but a reference protects it."""
     scenario = Scenario(op="zap", scheme="range", refmode="off")
@@ -41,24 +47,24 @@ def test_same_schedule_with_pin_is_safe_from_use_after_free_but_leaves_a_stale_s
 
 
 def test_the_canonical_schedule_as_thread_names():
+    """madvise(MADV_DONTNEED): down_read, range_start (3 steps), PTL, clear, unlock, free, range_end (3), up_read."""
     scenario = Scenario(op="zap", scheme="range", refmode="off")
-    schedule = "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,fault,fault,fault,guest"
+    schedule = "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,fault,fault,fault,guest"
     trace = simulate(scenario, schedule)
     assert trace.violations[-1] == ("use_after_free", "stale")
     assert list(events(trace).columns[:8]) == ["step", "thread", "action", "pte", "spte", "refcount",
                                               "page_state", "violation"]
-    assert events(trace).loc[9, "page_state"] == FREE        # step 10: tlb_finish_mmu freed the page
-    assert events(trace).loc[9, "action"].startswith("unmap_vmas: tlb_finish_mmu")
+    assert events(trace).loc[10, "page_state"] == FREE        # step 11: tlb_finish_mmu freed the page
+    assert events(trace).loc[10, "action"].startswith("unmap_vmas: tlb_finish_mmu")
 
 
 def test_sptes_are_rebuilt_after_range_start_until_the_pte_clear():
     """Claim C3: range_start zaps, but the fault still finds the pte and builds a new spte."""
     scenario = Scenario(op="zap", scheme="range", refmode="pin")
     model = labkit.build(scenario)
-    start = [s for s in model.programs[0].steps if s.hook == "invalidate_range_start"]
-    schedule = ["vm"] * len(start) + ["fault"] * len(model.programs[1].steps)
-    trace = simulate(scenario, [name for name in schedule][:len(start) + 7])
-    assert trace.final.ptes[0] == 0, "the pte is not cleared yet"
+    start = after_range_start(model)
+    trace = simulate(scenario, ["vm"] * start + ["fault"] * 7)
+    assert trace.final.ptes[0].pfn == 0, "the pte is not cleared yet"
     assert trace.final.sptes[0] is not None and trace.final.sptes[0].pfn == 0, "a fresh spte maps P again"
 
 
@@ -66,8 +72,7 @@ def test_range_seq_refuses_to_rebuild_sptes_inside_the_range():
     """What 2.6.27 merged: mmu_notifier_count != 0 makes the fault retry instead of installing."""
     scenario = Scenario(op="zap", scheme="range_seq", refmode="pin")
     model = labkit.build(scenario)
-    start = len([s for s in model.programs[0].steps if s.hook == "invalidate_range_start"])
-    state = run(model, named((0,) * start))[-1].after          # range_start has run
+    state = run(model, named((0,) * after_range_start(model)))[-1].after    # range_start has run
     state = run(model, alone(1), state)[-1].after              # the fault alone, until it gives up
     assert state.sptes[0] is None
     assert dict(state.threads[1].local)["attempt"] == 3    # two attempts refused, then it gave up
@@ -89,12 +94,19 @@ def test_rmap_with_invalidate_page_is_safe_when_the_fault_installs_under_the_ptl
             assert simulate(scenario, interleave(scenario, read, install)).violated() == ()
 
 
-def test_rmap_with_pin_is_not_freed_while_the_spte_holds_it():
-    """__remove_mapping refuses a page someone else holds: reclaim puts it back instead of freeing it."""
+def test_rmap_with_pin_defeats_reclaim_without_a_use_after_free_or_a_stale_entry():
+    """page_freeze_refs(page, 2) fails while the spte pins the page: it stays in the swap cache, the pte holds a
+    swap entry for that same page, and the next fault maps it again.  Reclaim is defeated; nothing diverges."""
     scenario = Scenario(op="rmap", scheme="page", refmode="pin")
-    trace = simulate(scenario, whole_window(scenario))
-    assert trace.violated() == ("stale",)
-    assert trace.final.pages[0].state == IN_USE
+    steps = labkit.build(scenario).programs[0].steps
+    freeze = next(i for i, step in enumerate(steps) if step.kind == "reclaim")     # install just before it
+    trace = simulate(scenario, interleave(scenario, 0, freeze))
+    assert trace.violated() == ("reclaim_defeated",)
+    page, pte = trace.final.pages[0], trace.final.ptes[0]
+    assert page.state == IN_USE and page.cached and pte.swapped and pte.pfn == 0
+    result = labkit.explore(scenario)
+    assert result.violated["reclaim_defeated"]
+    assert not result.violated["use_after_free"] and not result.violated["stale"]
 
 
 def test_page_seq_catches_the_rmap_race():
@@ -105,18 +117,51 @@ def test_page_seq_catches_the_rmap_race():
     assert any(move.step.kind == "put_page" and trace.schedule[i] == "fault" for i, move in enumerate(trace.moves))
 
 
-def test_cow_leaves_the_guest_on_the_old_page_without_a_sequence_check():
-    scenario = Scenario(op="cow", scheme="page", refmode="pin")
-    trace = simulate(scenario, whole_window(scenario))
-    assert trace.violated() == ("stale",)
-    assert trace.final.ptes[0] == 1 and trace.final.sptes[0].pfn == 0   # pte -> N, spte -> P
+def test_after_cow_a_read_only_entry_keeps_showing_the_old_data_without_a_sequence_check():
+    """The GRU maps a read miss read-only: an entry to the parent's page survives the COW and the process's store."""
+    scenario = Scenario(op="cow", scheme="page", refmode="pin", secondary="gru", accesses=1)
+    result = labkit.explore(scenario.replace(scheme="none"))
+    assert result.violated["stale_read"] and result.violated["stale"] and not result.violated["use_after_free"]
+    trace = simulate(scenario.replace(scheme="none"), result.shortest["stale_read"])
+    spte = trace.states[-2].sptes[0]
+    assert spte.pfn == 0 and not spte.writable                   # a read-only view of the parent's page P
+    assert trace.final.ptes[0].pfn == 1 and trace.final.pages[1].value == 1    # the process wrote N
 
 
-def test_xpmem_on_rmap_sleeps_in_atomic_context_until_invalidate_page_was_removed():
-    for era in ("2008-01", "2.6.27", "2012"):
-        trace = simulate(Scenario(op="rmap", scheme="page", refmode="pin", secondary="xpmem", era=era), "in_order")
-        assert "sleep_in_atomic" in trace.violated()
-        assert "PTL" in status(trace, trace.first_violation("sleep_in_atomic"))
+def test_kvm_breaks_cow_itself_so_in_2_6_27_it_never_maps_the_parent_s_page():
+    """gfn_to_pfn asks get_user_pages for write: a read-only pte is COW-broken before the spte is made."""
+    for scheme in ("none", "page", "range"):
+        result = labkit.explore(Scenario(op="cow", scheme=scheme, refmode="pin"))
+        assert not any(result.violated.values()), result.summary()
+    later = labkit.explore(Scenario(op="cow", scheme="page", refmode="pin", era="2012"))
+    assert later.violated["stale_read"], "from 3.x a read fault maps the page read-only, and 3.7 COW has no " \
+                                         "invalidate_page for a page-only driver"
+
+
+def test_rmap_page_xpmem_sleeps_in_atomic_context_in_2_6_27_and_legally_in_2012():
+    """2.6.27: invalidate_page under the PTL and the anon_vma spinlock.  3.7 (2ec74c3ef2d8): after
+    pte_unmap_unlock, with only SRCU and sleeping locks held; in the 2008 proposals, Lameter's rmap notifier
+    ran after the rmap walk, with only the page lock held."""
+    merged = simulate(Scenario(op="rmap", scheme="page", refmode="pin", secondary="xpmem"), "in_order")
+    assert "sleep_in_atomic" in merged.violated()
+    assert "PTL" in status(merged, merged.first_violation("sleep_in_atomic"))
+    for era in ("2008-01", "2012"):
+        result = labkit.explore(Scenario(op="rmap", scheme="page", refmode="pin", secondary="xpmem", era=era))
+        assert not result.violated["sleep_in_atomic"], era
+
+
+def test_the_2012_post_unlock_window_is_reachable_and_named():
+    """3.7 to 4.10: between pte_unmap_unlock and invalidate_page the spte still maps the page whose pte now
+    holds a swap entry.  The page lock keeps a swap-in from mapping a new page there, so it does no harm here."""
+    scenario = Scenario(op="rmap", scheme="page_seq", refmode="off", era="2012")
+    steps = [step.action for step in labkit.build(scenario).programs[0].steps]
+    unlock = steps.index("try_to_unmap_one: pte_unmap_unlock")
+    assert steps[unlock + 1].startswith("kvm_mmu_notifier_invalidate_page")
+    trace = simulate(scenario, ["fault"] * 8 + ["vm"] * (unlock + 1) + ["guest"])
+    window = trace.final
+    assert window.ptes[0].swapped and window.sptes[0] is not None and window.sptes[0].pfn == 0
+    assert window.ptl == -1 and trace.violated() == ()
+    assert not any(labkit.explore(scenario).violated.values())
 
 
 def test_from_2017_rmap_calls_range_hooks_outside_the_ptl_where_xpmem_may_sleep():
@@ -124,7 +169,7 @@ def test_from_2017_rmap_calls_range_hooks_outside_the_ptl_where_xpmem_may_sleep(
                      "in_order")
     assert trace.violated() == ()
     actions = [move.step.action for move in trace.moves if move.thread == 0]
-    assert actions[0].startswith("xpmem_invalidate_range_start")
+    assert actions[1].startswith("xpmem_invalidate_range_start")          # after lock_page
     assert "page_check_address" in actions[actions.index(next(a for a in actions if "unlock xpmem lock" in a)) + 1]
 
 
@@ -154,7 +199,9 @@ def test_gru_hardware_ignores_a_dropin_that_an_invalidate_overtook():
     scenario = Scenario(op="rmap", scheme="page", refmode="off", secondary="gru")
     trace = simulate(scenario, whole_window(scenario))
     assert trace.violated() == ()
-    assert trace.final.sptes[0] is None
+    assert trace.final.sptes[0] is None or trace.final.sptes[0].pfn == trace.final.ptes[0].pfn   # dropped, or refaulted
+    assert not any(move.step.kind == "install" and move.after.sptes[0] is not None and move.after.sptes[0].pfn == 0
+                   and trace.moves[i - 1].after.ptes[0] is None for i, move in enumerate(trace.moves))
     kvm = scenario.replace(secondary="kvm")
     assert "use_after_free" in simulate(kvm, whole_window(kvm)).violated()
 
@@ -162,7 +209,7 @@ def test_gru_hardware_ignores_a_dropin_that_an_invalidate_overtook():
 def test_release_after_range_end_closes_the_window_only_for_a_fault_that_installs_before_the_end():
     scenario = Scenario(op="zap", scheme="range", refmode="off", release="after_end")
     model = labkit.build(scenario)
-    assert model.programs[0].steps[-1].action.startswith("zap_page_range: tlb_finish_mmu")
+    assert model.programs[0].steps[-2].action.startswith("zap_page_range: tlb_finish_mmu")   # then up_read
     # the fault that installs after the whole operation still maps a freed page
     assert "use_after_free" in simulate(scenario, whole_window(scenario)).violated()
 
@@ -177,7 +224,7 @@ def test_refcounts_balance_at_the_end_of_every_in_order_run():
 
 def test_allocator_hands_a_freed_page_to_another_owner():
     scenario = Scenario(op="zap", scheme="range", refmode="off")
-    schedule = "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,allocator,vm,vm,vm,fault,fault,fault,guest"
+    schedule = "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,vm,allocator,vm,vm,vm,vm,fault,fault,fault,guest"
     trace = simulate(scenario, schedule)
     assert trace.final.pages[0].state == "reused"
     assert "handed to another owner" in status(trace, len(trace.moves))
@@ -212,7 +259,7 @@ def test_a_second_vcpu_installing_the_same_page_releases_its_extra_reference():
     assert not result.violated["refcount"]
     trace = simulate(Scenario(op="rmap", scheme="none", refmode="pin", vcpus=2),
                      "fault,fault,fault,fault,fault,fault,fault,fault2,fault2,fault2,fault2,fault2,fault2,fault2")
-    assert trace.final.pages[0].refcount == 3        # the mapping's, reclaim's, and one for the spte
+    assert trace.final.pages[0].refcount == 4        # the mapping's, the swap cache's, reclaim's, the spte's
     assert trace.violated() == ()
 
 
@@ -237,11 +284,14 @@ def test_munmap_holds_mmap_sem_so_only_a_fault_that_read_before_it_can_race():
             assert simulate(munmap, interleave(munmap, read, install)).violated() == (), (read, install)
 
 
-def test_installing_under_the_ptl_is_safe_against_munmap_but_not_against_truncate():
-    assert labkit.explore(Scenario(op="zap", scheme="range", refmode="off_under_ptl",
-                                   caller="munmap")).violated["use_after_free"] is False
-    assert labkit.explore(Scenario(op="zap", scheme="range", refmode="off_under_ptl",
-                                   caller="truncate")).violated["use_after_free"] is True
+def test_installing_under_the_ptl_is_safe_against_munmap_and_truncate_but_not_against_madvise():
+    """Under the PTL the install comes before the clear or not at all.  madvise frees the page through the
+    mmu_gather before range_end; munmap (2.6.27) keeps the fault out with mmap_sem; truncate's page-cache page
+    lives until truncate_inode_pages, after range_end zapped the entry."""
+    racy = Scenario(op="zap", scheme="range", refmode="off_under_ptl")
+    assert labkit.explore(racy).violated["use_after_free"] is True
+    for caller in ("munmap", "truncate"):
+        assert labkit.explore(racy.replace(caller=caller)).violated["use_after_free"] is False, caller
 
 
 def test_the_thread_s_verdicts_hold_for_munmap_too():

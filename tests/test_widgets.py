@@ -13,19 +13,27 @@ from labkit.widgets.lanes import drawing
 
 @pytest.fixture
 def lab():
-    return Lab(op="zap", scheme="range", refmode="off", read_after=0, install_after=7)
+    return Lab(op="zap", scheme="range", refmode="off", read_after=0, install_after=8)
+
+
+def driver_for(scheme: str) -> str:
+    """A secondary the scheme can drive (the gru scheme needs the GRU, the IOMMU's schemes an IOMMU)."""
+    requires = labkit.SCHEMES[scheme].requires
+    return requires[0] if requires else "kvm"
 
 
 @pytest.mark.parametrize("op,scheme", list(itertools.product(labkit.OPS, labkit.SCHEMES)))
 def test_lab_builds_for_every_configuration(op, scheme):
     """Every op x scheme x refmode draws a figure and a status line without a message."""
-    lab = Lab(op=op, scheme=scheme, refmode="off", secondary="gru" if scheme == "gru" else "kvm")
-    for refmode in labkit.REFMODES:
+    secondary = driver_for(scheme)
+    lab = Lab(op=op, scheme=scheme, refmode="off", secondary=secondary)
+    for refmode in labkit.SECONDARIES[secondary].refmodes or labkit.REFMODES:
         lab.set(refmode=refmode)
         assert lab.messages.text == "", lab.messages.text
-        assert lab.scenario == Scenario(op, scheme, refmode, secondary="gru" if scheme == "gru" else "kvm")
+        assert lab.scenario == Scenario(op, scheme, refmode, secondary=secondary)
         assert lab.status_text.startswith(f"step {lab.cursor.value}")
-        assert list(lab.timeline.y.domain)[::-1][:3] == ["pte[0]", f"{lab.trace.model.secondary.entry}[0]", "page P"]
+        assert list(lab.timeline.y.domain)[::-1][:3] == ["pte[0]", f"{lab.trace.model.secondary.entry}[0]",
+                                                         f"page {lab.trace.model.page_names[0]}"]
         assert lab.timeline.steps == len(lab.trace.moves)
 
 
@@ -37,7 +45,7 @@ def test_refcount_pin_turns_use_after_free_into_safe(lab):
     assert lab.scenario.refmode == "pin"
     assert "use after free" not in lab.status_text
     assert "is safe" in lab.verdict.value
-    assert lab.when.value == (0, 7)
+    assert lab.when.value == (0, 8)
 
 
 def test_controls_that_do_not_apply_are_disabled_with_a_reason(lab):
@@ -80,15 +88,15 @@ def test_scheduler_buttons_follow_the_engine(lab):
     assert buttons["allocator"].disabled          # nothing has been freed yet
     buttons["fault"].click()                      # follow_page takes the PTL
     assert lab.trace.schedule == ("fault",)
-    for _ in range(3):                            # invalidate_range_start: lock, kvm_unmap_hva, unlock
+    for _ in range(4):                            # down_read(mmap_sem); range_start: lock, kvm_unmap_hva, unlock
         buttons["vm"].click()
     assert buttons["vm"].disabled and "blocked" in buttons["vm"].tooltip   # zap_pte_range wants the PTL
     buttons["fault"].click()
     buttons["fault"].click()                      # follow_page drops the PTL
     assert not buttons["vm"].disabled
-    assert lab.status_text.startswith("step 6:")
+    assert lab.status_text.startswith("step 7:")
     lab.scheduler.undo_button.click()
-    assert lab.trace.schedule == ("fault", "vm", "vm", "vm", "fault") and buttons["vm"].disabled
+    assert lab.trace.schedule == ("fault", "vm", "vm", "vm", "vm", "fault") and buttons["vm"].disabled
     lab.scheduler.reset_button.click()
     assert lab.trace.schedule == () and lab.scheduler.undo_button.disabled
 
@@ -107,7 +115,7 @@ def test_worst_case_loads_a_replayable_violating_schedule():
     assert lab.mode == "worst" and "worst case" in lab.messages.text
     replay = simulate(lab.scenario, lab.trace.schedule)
     assert replay.violated() and replay.violated() == lab.trace.violated()
-    lab.move(1, 7)                                # the slider takes over again
+    lab.move(1, 8)                                # the slider takes over again
     assert lab.mode == "slider"
 
 
@@ -128,7 +136,7 @@ def test_bad_input_shows_a_message_not_an_exception(lab):
 
 
 def test_compare_shares_the_cursor():
-    compare = Compare.refcount("zap", "range", read_after=0, install_after=7)
+    compare = Compare.refcount("zap", "range", read_after=0, install_after=8)
     left, right = compare.sides
     assert "use after free" in left.status.value and "use after free" not in right.status.value
     compare.cursor.value = 3
@@ -139,7 +147,7 @@ def test_compare_shares_the_cursor():
 
 
 def test_drawing_has_lanes_bars_and_markers():
-    trace = simulate(Scenario("zap", "range", "off"), interleave(Scenario("zap", "range", "off"), 0, 7))
+    trace = simulate(Scenario("zap", "range", "off"), interleave(Scenario("zap", "range", "off"), 0, 8))
     d = drawing(trace)
     assert d.lanes == ["pte[0]", "spte[0]", "page P", "vm", "fault", "guest", "allocator"]
     assert len(d.dot_x) == len(trace.moves)
@@ -163,5 +171,5 @@ def test_export_csv_and_time_table(lab):
 
 
 def test_repr_is_short_and_deterministic(lab):
-    assert repr(lab) == "Lab(zap/range/off/kvm, 18 steps, cursor at 14)"
+    assert repr(lab) == "Lab(zap/range/off/kvm, 20 steps, cursor at 15)"
     assert lab._repr_mimebundle_()["text/plain"] == repr(lab)

@@ -47,6 +47,9 @@ class Model:
                     (the forked parent's mapping after fork).
     page_names:     per pfn, how traces name the page (``P``, ``P1``, ``N``).
     guest_targets:  guest access ``i`` uses virtual page ``guest_targets[i]``.
+    owners:         per virtual page, the thread whose operation changes its pte
+                    (the invariants ask whether it has returned).
+    reclaimed:      the pfns reclaim tries to free (empty unless the operation is rmap).
     """
 
     scenario: Configuration
@@ -58,6 +61,8 @@ class Model:
     guest_targets: tuple[int, ...]
     secondary: Driver
     scheme: Notifier
+    owners: tuple[int, ...] = ()
+    reclaimed: tuple[int, ...] = ()
 
     def index(self, name: str) -> int:
         """The thread number of ``name`` (``vm``, ``fault``, ``guest``, ...)."""

@@ -45,8 +45,11 @@ class Step:
     hook:    for every step of a notifier callback, which hook it belongs to
              (``invalidate_page``, ``invalidate_range_start``, ...).
     calls:   on the first step of a callback only: the hook being called.
-    atomic:  on that first step: why the caller cannot sleep there
+    atomic:  on every step of a callback: why the caller cannot sleep there
              (``"PTL held"``, ``"rcu_read_lock()"``), or None if it may sleep.
+    may_sleep: the step can block in a way only a sleeping context allows
+             (XPMEM's callbacks take a sleeping lock and wait for a remote
+             answer); the invariants flag it under the PTL or an atomic caller.
     """
 
     action: str
@@ -58,6 +61,7 @@ class Step:
     hook: Optional[str] = None
     calls: Optional[str] = None
     atomic: Optional[str] = None
+    may_sleep: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -22,8 +22,19 @@ Every attempt may begin with the scheme's ``fault_begin`` steps (KVM reads
 starts again (KVM 2.6.27, arch/x86/kvm/mmu.c: ``out_unlock: spin_unlock;
 kvm_release_pfn_clean(pfn); return 0`` and the vCPU faults again), at most
 ``attempts`` times; then the model gives up, as a vCPU that is descheduled
-would.  A pte that is already gone means there is nothing to map
-(get_user_pages fails: the vma or the page is gone).
+would.
+
+A pte that is not there is faulted in the way get_user_pages would
+(handle_mm_fault), then walked again: a swap entry by do_swap_page (which
+waits for reclaim's page lock, then maps the page if it is still in the swap
+cache, or reads it back into a new page), an empty pte in a vma that is still
+there (madvise(MADV_DONTNEED)) by do_anonymous_page (a new zeroed page).
+Where the vma is gone (munmap) or the file ends before the page (truncate)
+there is nothing to map: get_user_pages fails and the fault gives up.  A
+driver that asks for write (KVM's gfn_to_pfn until the 3.x hva_to_pfn) on a
+read-only pte (a page shared copy-on-write) makes handle_mm_fault break the
+COW first: the model's COW thread stands for that do_wp_page, and the fault
+waits for it, then walks again.
 
 GRU's atomic_pte_lookup reads the pte without the PTL.  The model reads it
 under the PTL in every mode: a single read inside another thread's PTL section
@@ -35,11 +46,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..core.kinds import CHECK, GET_PAGE, INSTALL, PTE_READ, PUT_PAGE, READ_BEGIN, RETRY
+from ..core.kinds import CHECK, GET_PAGE, INSTALL, PTE_READ, PUT_PAGE, READ_BEGIN, REFAULT, RETRY
 from ..core.program import DONE, Call, Step, link
-from ..core.state import Spte, System, counter, local, with_local, with_spte
+from ..core.state import IN_USE, NOBODY, Pte, Spte, System, counter, local, mapped, with_local, with_pte, with_spte
 from .locks import lock_mmu, lock_ptl, unlock_mmu, unlock_ptl
-from .pages import get_page, put_page
+from .pages import alloc_page, first_unused, get_page, put_page
 from .secondaries import HARDWARE_INVALIDATES
 
 REFMODES = ("off", "pin", "gup_release", "off_under_ptl")
@@ -58,6 +69,8 @@ class FaultPath:
     refmode: str
     attempts: int
     mmap_sem: bool          # the walk holds mmap_sem for reading (the VM operation is munmap)
+    vma_stays: bool = False  # an empty pte can be faulted in (madvise(MADV_DONTNEED) leaves the vma)
+    asks_write: bool = False  # get_user_pages(write=1): a read-only pte is COW-broken first
 
     @property
     def takes_ref(self) -> bool:
@@ -86,7 +99,8 @@ class FaultPath:
         return self.secondary.fault_site
 
 
-def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attempts: int, mmap_sem: bool = False):
+def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attempts: int, mmap_sem: bool = False,
+                  vma_stays: bool = False, asks_write: bool = False):
     """Build the fault thread for one vCPU (or one GRU context) faulting on ``vpage``.
 
     Four phases: begin (what the fault remembers before the walk, and an early
@@ -97,11 +111,15 @@ def fault_program(name: str, vpage: int, scheme, secondary, refmode: str, attemp
     up_read).  The GRU holds it through the whole dropin; the model releases
     it after the walk for every driver, which can only add interleavings.
     """
-    path = FaultPath(vpage, scheme, secondary, refmode, attempts, mmap_sem)
-    steps = begin_phase(path) + walk_phase(path) + install_phase(path) + retry_phase(path)
-    steps.append(unlock_ptl(f"{path.walker}: pte none, nothing to map: pte_unmap_unlock", FOLLOW_PAGE,
-                            label="no_page", choose=_done, mmap_sem=mmap_sem))
-    steps[0] = replace(steps[0], label="begin")
+    if secondary.translates_on_miss:
+        return link(name, [translation(vpage, secondary)])
+    path = FaultPath(vpage, scheme, secondary, refmode, attempts, mmap_sem, vma_stays, asks_write)
+    begin, walk = begin_phase(path), walk_phase(path)
+    if begin:
+        begin[0] = replace(begin[0], label="begin")
+    else:                                   # nothing before the walk: a retry starts at the walk itself
+        walk[0] = replace(walk[0], label="begin")
+    steps = begin + walk + install_phase(path) + retry_phase(path) + refault_phase(path, walk[0].label)
     return link(name, steps)
 
 
@@ -122,9 +140,9 @@ def begin_phase(path: FaultPath) -> list:
 def walk_phase(path: FaultPath) -> list:
     """follow_page: read the pte under the PTL; get_page if the mode takes a reference; drop the PTL unless kept."""
     steps = [
-        lock_ptl(f"{path.walker}: pte_offset_map_lock", FOLLOW_PAGE, mmap_sem=path.mmap_sem),
+        lock_ptl(f"{path.walker}: pte_offset_map_lock", FOLLOW_PAGE, label="walk", mmap_sem=path.mmap_sem),
         Step(f"{path.walker}: read the pte", _reader(path.vpage), FOLLOW_PAGE, kind=PTE_READ,
-             choose=_found_or("no_page")),
+             choose=_usable_or(path.asks_write)),
     ]
     if path.takes_ref:
         steps.append(Step("follow_page(FOLL_GET): get_page", _take_reference, FOLLOW_PAGE, kind=GET_PAGE))
@@ -136,7 +154,7 @@ def walk_phase(path: FaultPath) -> list:
 def install_phase(path: FaultPath) -> list:
     """Under the driver's lock: the scheme's check, the install (or the GRU's dropin), then unlock."""
     secondary, site, pinned = path.secondary, path.site, path.refmode == "pin"
-    steps = [lock_mmu(f"{secondary.fault}: lock {secondary.lock}", site)]
+    steps = [lock_mmu(f"{secondary.fault}: lock {secondary.lock}", site, may_sleep=secondary.sleeps)]
     if path.checks_late:
         steps.append(Step(f"{secondary.fault}: {path.scheme.retry_name}", _no_change, site, kind=CHECK,
                           choose=_retry_if(path.scheme.fault_retry)))
@@ -157,6 +175,44 @@ def install_phase(path: FaultPath) -> list:
     else:
         steps.append(unlock_mmu(f"{secondary.fault}: unlock {secondary.lock}", site, choose=_done))
     return steps
+
+
+def refault_phase(path: FaultPath, walk: str) -> list:
+    """No usable pte: drop the PTL, let handle_mm_fault fill it (or give up), walk again (from label ``walk``)."""
+    unlock = unlock_ptl(f"{path.walker}: no page mapped: pte_unmap_unlock", FOLLOW_PAGE, label="missing",
+                        choose=_can_refault(path.vpage, path.vma_stays), mmap_sem=path.mmap_sem)
+    steps = [unlock, Step("handle_mm_fault: " + ("do_swap_page or do_anonymous_page" if path.vma_stays
+                                                 else "do_swap_page") + " fills the pte",
+                          _refault(path.vpage, path.vma_stays), "mm/memory.c handle_mm_fault (2.6.27)",
+                          kind=REFAULT, label="refault", choose=_to(walk))]
+    if path.asks_write:
+        steps += [unlock_ptl(f"{path.walker}: read-only pte, the fault asked for write: pte_unmap_unlock",
+                             FOLLOW_PAGE, label="break_cow", mmap_sem=path.mmap_sem),
+                  Step("handle_mm_fault(write) -> do_wp_page: the COW is broken before the page is mapped",
+                       _cow_broken(path.vpage), "mm/memory.c do_wp_page, reached from get_user_pages(write=1)",
+                       kind=REFAULT, choose=_to(walk))]
+    return steps
+
+
+def translation(vpage: int, secondary) -> Step:
+    """An ATS translation request: the IOMMU walks the CPU page table and fills its IOTLB, in one step.
+
+    The hardware walk takes no lock; the IOMMU orders a fill against an
+    invalidation (an invalidation waits for translations in flight), so a
+    fill is one atomic step.  A pte that is not present gives no translation
+    (a page request to fault it in is not modelled).
+    """
+    return Step(f"{secondary.fault}: {secondary.walker} fills the {secondary.entry}", fill_translation(vpage),
+                secondary.fault_site, kind=INSTALL)
+
+
+def fill_translation(vpage: int):
+    def run(s: System, t: int) -> System:
+        pte = s.ptes[vpage]
+        if mapped(pte) is None:
+            return s
+        return with_spte(s, vpage, Spte(pte.pfn, False, pte.writable))
+    return run
 
 
 def retry_phase(path: FaultPath) -> list:
@@ -197,14 +253,66 @@ def _done(s: System, t: int) -> str:
 
 def _reader(vpage: int):
     def run(s: System, t: int) -> System:
-        return with_local(s, t, pfn=s.ptes[vpage])
+        pte = s.ptes[vpage]
+        return with_local(s, t, pfn=mapped(pte), writable=pte is not None and pte.writable)
     return run
 
 
-def _found_or(missing: str):
+def _usable_or(asks_write: bool):
+    """After the pte read: nothing mapped -> ``missing``; read-only but write asked -> ``break_cow``."""
     def choose(s: System, t: int):
-        return missing if local(s, t, "pfn") is None else _NEXT
+        if local(s, t, "pfn") is None:
+            return "missing"
+        if asks_write and not local(s, t, "writable"):
+            return "break_cow"
+        return _NEXT
     return choose
+
+
+def _can_refault(vpage: int, vma_stays: bool):
+    def choose(s: System, t: int):
+        pte = s.ptes[vpage]
+        return "refault" if (pte is not None and pte.swapped) or vma_stays else DONE
+    return choose
+
+
+def _to(label: str):
+    def choose(s: System, t: int) -> str:
+        return label
+    return choose
+
+
+def _refault(vpage: int, vma_stays: bool):
+    """handle_mm_fault under the PTL: do_swap_page (after lock_page) or do_anonymous_page; blocked while they wait."""
+    def run(s: System, t: int):
+        if s.ptl != NOBODY:
+            return None
+        pte = s.ptes[vpage]
+        if pte is None:
+            return _new_page(s, vpage, value=0, cached=False) if vma_stays else s
+        if not pte.swapped:
+            return s                                    # someone else faulted it in meanwhile
+        if s.page_lock == pte.pfn:
+            return None                                 # lock_page waits for reclaim
+        page = s.pages[pte.pfn]
+        if page.cached and page.state == IN_USE:        # lookup_swap_cache found it: the same page again
+            return with_pte(get_page(s, pte.pfn), vpage, Pte(pte.pfn))
+        return _new_page(s, vpage, value=page.value, cached=True)   # read back from swap
+    return run
+
+
+def _new_page(s: System, vpage: int, value: int, cached: bool):
+    pfn = first_unused(s)
+    if pfn is None:
+        return None
+    return with_pte(alloc_page(s, pfn, value, cached), vpage, Pte(pfn))
+
+
+def _cow_broken(vpage: int):
+    def run(s: System, t: int):
+        pte = s.ptes[vpage]
+        return s if pte is None or pte.writable else None
+    return run
 
 
 def _take_reference(s: System, t: int) -> System:
@@ -229,7 +337,7 @@ def _installer(vpage: int, pinned: bool):
             return with_local(put_page(s, pfn), t, ref=None) if pinned else s
         if old is not None and old.pinned:
             s = put_page(s, old.pfn)
-        s = with_spte(s, vpage, Spte(pfn, pinned))
+        s = with_spte(s, vpage, Spte(pfn, pinned, local(s, t, "writable", True)))
         # a pinned spte now owns the reference the fault took
         return with_local(s, t, ref=None) if pinned else s
     return run

@@ -1,14 +1,21 @@
-"""The locks of the model: the page-table lock, the secondary MMU's lock, and mmap_sem.
+"""The locks of the model: the page-table lock, the secondary MMU's lock, mmap_sem and the page lock.
 
 PTL: 2.6.27 takes it with ``pte_offset_map_lock`` (mm/memory.c) or
 ``page_check_address`` (mm/rmap.c) and drops it with ``pte_unmap_unlock``.
-mmu_lock: KVM's ``kvm->mmu_lock`` (virt/kvm/kvm_main.c, arch/x86/kvm/mmu.c).
-mmap_sem: only with ``caller="munmap"``, which holds it for writing around the
-whole unmap; the secondary fault then holds it for reading while it walks the
-pte (get_user_pages is called under down_read in KVM's gfn_to_pfn).  The
-fault's down_read and up_read ride on its PTL lock and unlock steps: no other
-thread can act differently while the fault holds mmap_sem but not yet (or no
-longer) the PTL, because the only other user of mmap_sem is munmap itself.
+mmu_lock: KVM's ``kvm->mmu_lock`` (virt/kvm/kvm_main.c, arch/x86/kvm/mmu.c);
+for XPMEM a sleeping lock, so taking it may sleep.
+mmap_sem: munmap holds it for writing around the whole unmap (mm/mmap.c
+sys_munmap); madvise(MADV_DONTNEED) for reading (mm/madvise.c
+madvise_need_mmap_write returns 0 for it).  Where the era's secondary fault
+walks the pte under mmap_sem (KVM's gfn_to_pfn calling get_user_pages under
+down_read, as posted in April 2008), the fault's down_read and up_read ride on
+its PTL lock and unlock steps: no other thread acts differently while the
+fault holds mmap_sem but not yet (or no longer) the PTL, because the only
+writer of mmap_sem in these scenarios is munmap itself.
+page lock: reclaim holds lock_page on the page from before try_to_unmap until
+shrink_page_list is done with it; do_swap_page's lock_page on that page waits
+for it.  Only reclaim takes a page lock in these scenarios, so the state
+records which page is locked (``System.page_lock``), not by whom.
 A step that finds its lock held returns None: the thread is blocked and the
 scheduler must run someone else.
 """
@@ -46,6 +53,15 @@ def _up_write(s: System, t: int):
     return s._replace(mmap_sem=0)
 
 
+def _down_read(s: System, t: int):
+    return s._replace(mmap_sem=s.mmap_sem + 1) if s.mmap_sem >= 0 else None
+
+
+def _up_read(s: System, t: int):
+    assert s.mmap_sem > 0, "model bug: up_read without down_read"
+    return s._replace(mmap_sem=s.mmap_sem - 1)
+
+
 def _take_mmu_lock(s: System, t: int):
     return s._replace(mmu_lock=t) if s.mmu_lock == NOBODY else None
 
@@ -53,6 +69,17 @@ def _take_mmu_lock(s: System, t: int):
 def _drop_mmu_lock(s: System, t: int):
     assert s.mmu_lock == t, "model bug: dropping an mmu_lock this thread does not hold"
     return s._replace(mmu_lock=NOBODY)
+
+
+def _lock_page(pfn: int):
+    def run(s: System, t: int):
+        return s._replace(page_lock=pfn) if s.page_lock == NOBODY else None
+    return run
+
+
+def _unlock_page(s: System, t: int):
+    assert s.page_lock != NOBODY, "model bug: unlock_page of a page nobody locked"
+    return s._replace(page_lock=NOBODY)
 
 
 def lock_ptl(action: str, site: str, label=None, mmap_sem: bool = False) -> Step:
@@ -78,9 +105,28 @@ def up_write_mmap_sem(action: str, site: str) -> Step:
     return Step(action, _up_write, site, kind=UNLOCK)
 
 
-def lock_mmu(action: str, site: str, label=None, **extra) -> Step:
-    return Step(action, _take_mmu_lock, site, kind=extra.pop("kind", LOCK), label=label, **extra)
+def down_read_mmap_sem(action: str, site: str) -> Step:
+    return Step(action, _down_read, site, kind=LOCK)
+
+
+def up_read_mmap_sem(action: str, site: str) -> Step:
+    return Step(action, _up_read, site, kind=UNLOCK)
+
+
+def lock_mmu(action: str, site: str, label=None, may_sleep: bool = False, **extra) -> Step:
+    """Take the secondary's lock; ``may_sleep`` for a driver whose lock is a sleeping lock (XPMEM)."""
+    return Step(action, _take_mmu_lock, site, kind=extra.pop("kind", LOCK), label=label, may_sleep=may_sleep,
+                **extra)
 
 
 def unlock_mmu(action: str, site: str, label=None, choose=None) -> Step:
     return Step(action, _drop_mmu_lock, site, kind=UNLOCK, label=label, choose=choose)
+
+
+def lock_page(pfn: int, action: str, site: str) -> Step:
+    """lock_page(page): only reclaim takes it here, so the state records which page is locked."""
+    return Step(action, _lock_page(pfn), site, kind=LOCK)
+
+
+def unlock_page(action: str, site: str) -> Step:
+    return Step(action, _unlock_page, site, kind=UNLOCK)

@@ -1,127 +1,166 @@
-"""The VM operations that take a page away from a process, at 2.6.27's granularity.
+"""The VM operations that take a page away from a process, and where each era calls the notifier hooks.
 
-``zap``  unmap_vmas, as reached from munmap, zap_page_range (MADV_DONTNEED) or
-         truncate (unmap_mapping_range, with i_mmap_lock held):
-         invalidate_range_start before any pte is cleared; zap_pte_range
-         clears each pte under the PTL and gathers the page in the mmu_gather;
-         the gathered pages are freed by tlb_flush_mmu / tlb_finish_mmu; then
-         invalidate_range_end.  2.6.27 frees gathered pages *between* start and
-         end whenever the batch fills or unmap_vmas must reschedule, and the
-         last batch *after* end (tlb_finish_mmu in the caller).  ``release``
-         picks which one the scenario shows; ``before_end`` is the case a safe
-         scheme must survive.
-``rmap`` page reclaim through try_to_unmap_one (mm/rmap.c): under the
-         anon_vma spinlock and the PTL, clear the pte and flush the CPU TLB,
-         call invalidate_page, drop the mapping's reference.  Reclaim holds its
-         own reference (isolate_lru_page) and frees the page afterwards only if
-         nobody else holds one (shrink_page_list / __remove_mapping).
-``cow``  a write fault on a page shared with a forked parent (do_wp_page):
-         copy to a new page, then under the PTL clear and flush the pte,
-         invalidate_page, point the pte at the new page, release the old one.
-         The old page stays alive (the parent maps it), so the danger here is
-         a *stale* entry: the guest keeps reading and writing the parent's page.
+``zap``   unmap_vmas (mm/memory.c), reached from one of three callers
+          (``caller``), each with its own locks and page lifetime:
 
-Who reached ``zap`` matters for the locks (``caller``).  munmap holds
-mmap_sem for writing around the whole unmap; the secondary fault's
-get_user_pages (KVM's gfn_to_pfn) holds it for reading while it walks the
-pte, so under munmap the lock itself keeps a fault's walk out of the unmap
-(the model's down_write / down_read steps, :mod:`labkit.kernel.locks`): only
-a fault that read the pte *before* munmap began can race.  truncate holds no
-mmap_sem, so every interleaving the model explores can happen there; its
-i_mmap_lock is a spinlock in 2008, which the "2008-01" era's sleepable range
-callbacks ignore (they follow munmap's context, the case the proposals were
-about).
+          ``madv_dontneed``  madvise(MADV_DONTNEED) (mm/madvise.c): mmap_sem
+              held for *reading*, so a secondary fault can walk the ptes at any
+              point; anonymous pages are freed through the mmu_gather; the vma
+              stays, so a later fault gets a new zeroed page.  What a balloon
+              driver does to guest RAM: the default for the race.
+          ``munmap``  sys_munmap (mm/mmap.c): mmap_sem held for *writing*
+              around the whole unmap.  Where the era's fault walks under
+              mmap_sem it cannot race; with the lockless get_user_pages_fast
+              (2.6.28 onwards) it can.  The vma is gone: nothing to fault in.
+          ``truncate``  vmtruncate -> unmap_mapping_range (mm/memory.c) under
+              i_mmap_lock (a spinlock until 3.0: the range callbacks are then
+              atomic), no mmap_sem.  A page-cache page keeps the cache's
+              reference through the unmap; truncate_inode_pages drops it after
+              range_end.
 
-A scheme that registers no invalidate_page but does register range callbacks
-(``range_block``, Christoph's proposal) gets them called at the
-invalidate_page site of rmap and cow, under the PTL: that is the only place a
-range could go in 2.6.27 (claim C6), and the model reports what happens there
-instead of refusing the configuration.
+          invalidate_range_start comes before any pte is cleared;
+          zap_pte_range clears each pte under the PTL and gathers the page in
+          the mmu_gather; the gathered pages are freed by tlb_flush_mmu /
+          tlb_finish_mmu, *between* start and end whenever the batch fills
+          (``release="before_end"``, the case a safe scheme must survive) and
+          the last batch *after* end (``"after_end"``).
+``rmap``  page reclaim (mm/vmscan.c shrink_page_list): lock_page, add_to_swap
+          (the swap cache takes a reference), try_to_unmap_one (mm/rmap.c)
+          clears the pte and leaves a swap entry in it, then __remove_mapping
+          frees the page only if page_freeze_refs(page, 2) finds nobody but
+          the swap cache and reclaim itself: an extra reference (a secondary's
+          pin) keeps the page in the swap cache, and the next fault maps the
+          same page again.
+``cow``   a write fault on a page shared with a forked parent (do_wp_page):
+          copy to a new page, then under the PTL clear the pte and point it at
+          the new page, release the old one; the write then completes in the
+          new page.  The old page stays alive (the parent maps it), so the
+          danger here is an entry that keeps showing old data.
+``cow2``  the store-order example of Documentation/vm/mmu_notifier.rst: two
+          COW faults (addresses A and B, threads ``vm`` and ``vm2``), a CPU
+          thread that stores to A then B, and the device reading B then A.
+
+Where the hooks go is the era's (:mod:`labkit.kernel.eras`).  A scheme that
+registers no invalidate_page but does register range callbacks
+(``range_block``, Christoph's proposal) gets them called at invalidate_page's
+site in the eras that have one: a hypothetical placement (claim C6: a range
+cannot be called there in 2.6.27), reported rather than refused.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ..core.kinds import ALLOC, GET_PAGE, PTE_CLEAR, PTE_SET, PUT_PAGE, RELEASE
+from ..core.kinds import ALLOC, GET_PAGE, LOCK, PTE_CLEAR, PTE_SET, PUT_PAGE, RECLAIM, RELEASE, STORE, UNLOCK
 from ..core.program import Call, Step, link
-from ..core.state import FREE, IN_USE, Page, System, local, with_local, with_page, with_pte
-from .eras import BRACKET, Era
-from .locks import down_write_mmap_sem, lock_ptl, unlock_ptl, up_write_mmap_sem
+from ..core.state import FREE, IN_USE, Page, Pte, System, local, mapped, with_local, with_page, with_pte
+from .eras import AFTER_UNLOCK, BRACKET, I_MMAP_LOCK, UNDER_PTL, Era
+from .locks import (down_read_mmap_sem, down_write_mmap_sem, lock_page, lock_ptl, unlock_page, unlock_ptl,
+                    up_read_mmap_sem, up_write_mmap_sem)
 from .pages import alloc_page, get_page, put_page
 
-OPS = ("zap", "rmap", "cow")
+OPS = ("zap", "rmap", "cow", "cow2")
+CALLERS = ("madv_dontneed", "munmap", "truncate")
 RELEASES = ("before_end", "after_end")
 
 MEMORY = "mm/memory.c"
 RMAP = "mm/rmap.c try_to_unmap_one (2.6.27)"
+VMSCAN = "mm/vmscan.c shrink_page_list, __remove_mapping (2.6.27)"
+UNDER_PTL_RMAP = "PTL and anon_vma->lock (spinlocks) held in try_to_unmap_one"
+UNDER_PTL_COW = "PTL held in do_wp_page"
+NO_SLEEP_RANGE = "invalidate_range must not sleep: called under the PTL (include/linux/mmu_notifier.h, 4.13)"
 
 
 def notify(scheme, hook: str, vpages: tuple, atomic, caller: str, secondary) -> list:
-    """The steps of ``hook`` for this scheme, instantiated at one call site (empty if not registered)."""
+    """The steps of ``hook`` for this scheme, instantiated at one call site (empty if not registered).
+
+    Every step carries the caller's atomic context (the invariants check a
+    step that may sleep against it); the first also says which hook is called.
+    """
     templates = getattr(scheme, hook)
     if not templates:
         return []
     call = Call(hook, tuple(vpages), atomic, caller, secondary)
-    steps = [replace(template(call), hook=hook) for template in templates]
-    steps[0] = replace(steps[0], calls=hook, atomic=atomic)
+    steps = [replace(template(call), hook=hook, atomic=atomic) for template in templates]
+    steps[0] = replace(steps[0], calls=hook)
     return steps
 
 
-def page_site_hooks(scheme, vpage: int, atomic: str, caller: str, secondary, era: Era):
-    """The callbacks of a per-page unmap (rmap, COW), as lists of steps.
+def range_end(scheme, vpages: tuple, atomic, caller: str, secondary, era: Era) -> list:
+    """invalidate_range_end; from 3.19 __mmu_notifier_invalidate_range_end calls invalidate_range first."""
+    steps = notify(scheme, "invalidate_range", vpages, NO_SLEEP_RANGE, caller, secondary) \
+        if era.has_invalidate_range else []
+    return steps + notify(scheme, "invalidate_range_end", vpages, atomic, caller, secondary)
 
-    Returns (before the PTL is taken, just before the clear, just after the
-    clear, after the page's references are dropped, after the PTL is dropped).
-    Where the era calls invalidate_page under the PTL, that is the only hook
-    here, right after the clear; a range-only driver gets its range hooks at
-    that site.  Where the era brackets (2017), the range hooks enclose the
-    whole PTL section instead.
+
+def at_page_site(scheme, vpage: int, atomic, caller: str, secondary) -> tuple:
+    """invalidate_page at its site; a range-only driver gets its range hooks there (hypothetical, see above).
+
+    Returns (steps just before the pte clear, steps at the site, steps after the references are dropped).
     """
-    one = (vpage,)
-    if era.page_hooks == BRACKET:
-        return (notify(scheme, "invalidate_range_start", one, None, caller, secondary), [], [], [],
-                notify(scheme, "invalidate_range_end", one, None, caller, secondary))
-    if scheme.invalidate_page:
-        return [], [], notify(scheme, "invalidate_page", one, atomic, caller, secondary), [], []
-    return ([], notify(scheme, "invalidate_range_start", one, atomic, caller, secondary), [],
-            notify(scheme, "invalidate_range_end", one, atomic, caller, secondary), [])
+    if scheme.invalidate_page or not scheme.has_range:
+        return [], notify(scheme, "invalidate_page", (vpage,), atomic, caller, secondary), []
+    return (notify(scheme, "invalidate_range_start", (vpage,), atomic, caller, secondary), [],
+            notify(scheme, "invalidate_range_end", (vpage,), atomic, caller, secondary))
 
 
-# -- zap: unmap_vmas ----------------------------------------------------------------
+# -- zap: unmap_vmas, from madvise, munmap or truncate -------------------------------------
 
-CALLERS = ("truncate", "munmap")
-
-
-def zap_program(scheme, secondary, vpages: tuple, era: Era, release: str, caller: str = "truncate"):
+def zap_program(scheme, secondary, vpages: tuple, era: Era, release: str, caller: str = "madv_dontneed"):
     atomic = era.range_atomic
-    steps = notify(scheme, "invalidate_range_start", vpages, atomic, "unmap_vmas", secondary)
-    if caller == "munmap":
-        steps.insert(0, down_write_mmap_sem("sys_munmap: down_write(mmap_sem)", "mm/mmap.c sys_munmap (2.6.27)"))
+    if caller == "truncate" and not era.i_mmap_lock_sleeps:
+        atomic = atomic or I_MMAP_LOCK
+    steps = _caller_enters(caller, era)
+    steps += notify(scheme, "invalidate_range_start", vpages, atomic, "unmap_vmas", secondary)
     steps.append(lock_ptl("zap_pte_range: pte_offset_map_lock", f"{MEMORY} zap_pte_range (2.6.27)"))
     for vpage in vpages:
         steps.append(Step("zap_pte_range: ptep_get_and_clear_full, page_remove_rmap, tlb_remove_page",
                           _clear_and_gather(vpage), f"{MEMORY} zap_pte_range (2.6.27)", kind=PTE_CLEAR))
     steps.append(unlock_ptl("zap_pte_range: pte_unmap_unlock", f"{MEMORY} zap_pte_range (2.6.27)"))
-    free_batch = Step("unmap_vmas: tlb_finish_mmu (zap_work ran out): flush the CPU TLB, "
-                      "free_pages_and_swap_cache -> put_page", _free_gathered,
-                      "mm/memory.c unmap_vmas, include/asm-generic/tlb.h tlb_finish_mmu (2.6.27); "
-                      "tlb_remove_page also frees at once in fast mode or when the batch fills",
-                      kind=RELEASE)
-    end = notify(scheme, "invalidate_range_end", vpages, atomic, "unmap_vmas", secondary)
-    if release == "before_end":
-        steps += [free_batch] + end
-    else:
-        steps += end + [replace(free_batch, action=(
-            "zap_page_range: tlb_finish_mmu (last batch): flush the CPU TLB, free_pages_and_swap_cache -> put_page"),
-            site="mm/memory.c zap_page_range / unmap_region: tlb_finish_mmu after unmap_vmas returns (2.6.27)")]
+    flush = notify(scheme, "invalidate_range", vpages, NO_SLEEP_RANGE, "tlb_flush_mmu", secondary) \
+        if era.has_invalidate_range else []
+    free = _free_batch(caller, release)
+    end = range_end(scheme, vpages, atomic, "unmap_vmas", secondary, era)
+    steps += (flush + [free] + end) if release == "before_end" else (end + flush + [free])
+    return link("vm", steps + _caller_leaves(caller, era, vpages))
+
+
+def _caller_enters(caller: str, era: Era) -> list:
+    if caller == "munmap":
+        return [down_write_mmap_sem("sys_munmap: down_write(mmap_sem)", "mm/mmap.c sys_munmap (2.6.27)")]
+    if caller == "madv_dontneed":
+        return [down_read_mmap_sem("sys_madvise(MADV_DONTNEED): down_read(mmap_sem)",
+                                   "mm/madvise.c sys_madvise, madvise_need_mmap_write (2.6.2x)")]
+    lock = "mutex_lock(&mapping->i_mmap_mutex)" if era.i_mmap_lock_sleeps else "spin_lock(&mapping->i_mmap_lock)"
+    return [Step(f"unmap_mapping_range: {lock}", _no_change, "mm/memory.c unmap_mapping_range (2.6.27)", kind=LOCK)]
+
+
+def _caller_leaves(caller: str, era: Era, vpages: tuple) -> list:
     if caller == "munmap":   # after the last batch: tlb_finish_mmu runs in unmap_region, under mmap_sem
-        steps.append(up_write_mmap_sem("sys_munmap: up_write(mmap_sem)", "mm/mmap.c sys_munmap (2.6.27)"))
-    return link("vm", steps)
+        return [up_write_mmap_sem("sys_munmap: up_write(mmap_sem)", "mm/mmap.c sys_munmap (2.6.27)")]
+    if caller == "madv_dontneed":
+        return [up_read_mmap_sem("sys_madvise: up_read(mmap_sem)", "mm/madvise.c sys_madvise (2.6.2x)")]
+    unlock = "mutex_unlock(&mapping->i_mmap_mutex)" if era.i_mmap_lock_sleeps else "spin_unlock(&mapping->i_mmap_lock)"
+    return [Step(f"unmap_mapping_range: {unlock}", _no_change, "mm/memory.c unmap_mapping_range (2.6.27)",
+                 kind=UNLOCK),
+            Step("truncate_inode_pages: remove_from_page_cache, page_cache_release (the page cache's reference)",
+                 _drop_cache_references(vpages), "mm/truncate.c truncate_complete_page (2.6.27)", kind=RELEASE)]
+
+
+def _free_batch(caller: str, release: str) -> Step:
+    freed = ("the page cache keeps its reference" if caller == "truncate"
+             else "free_pages_and_swap_cache -> put_page")
+    if release == "before_end":
+        return Step(f"unmap_vmas: tlb_finish_mmu (zap_work ran out): flush the CPU TLB, {freed}", _free_gathered,
+                    "mm/memory.c unmap_vmas, include/asm-generic/tlb.h tlb_finish_mmu (2.6.27); "
+                    "tlb_remove_page also frees at once in fast mode or when the batch fills", kind=RELEASE)
+    return Step(f"zap_page_range: tlb_finish_mmu (last batch): flush the CPU TLB, {freed}", _free_gathered,
+                "mm/memory.c zap_page_range / unmap_region: tlb_finish_mmu after unmap_vmas returns (2.6.27)",
+                kind=RELEASE)
 
 
 def _clear_and_gather(vpage: int):
     def run(s: System, t: int) -> System:
-        pfn = s.ptes[vpage]
+        pfn = s.ptes[vpage].pfn
         s = with_pte(s, vpage, None)
         return with_local(s, t, gathered=local(s, t, "gathered", ()) + (pfn,))
     return run
@@ -133,36 +172,86 @@ def _free_gathered(s: System, t: int) -> System:
     return with_local(s, t, gathered=())
 
 
-# -- rmap: try_to_unmap_one, then reclaim ---------------------------------------------
+def _drop_cache_references(vpages: tuple):
+    def run(s: System, t: int) -> System:
+        for pfn in vpages:                       # file page i is pfn i
+            page = s.pages[pfn]
+            if page.cached:
+                s = put_page(with_page(s, pfn, page._replace(cached=False)), pfn)
+        return s
+    return run
+
+
+def _no_change(s: System, t: int) -> System:
+    return s
+
+
+# -- rmap: shrink_page_list and try_to_unmap_one -----------------------------------------
 
 def rmap_program(scheme, secondary, vpages: tuple, era: Era, pfns: tuple):
-    atomic = "PTL and anon_vma->lock (spinlocks) held in try_to_unmap_one"
+    """shrink_page_list, one page after another: lock it, unmap it, try to free it, unlock it."""
+    rmap_notifier = era.rmap_notifier and secondary.sleeps    # XPMEM: the driver with its own reverse map
     steps = []
     for vpage in vpages:
         pfn = pfns[vpage]
-        outside, before, at_clear, after, unlocked = page_site_hooks(
-            scheme, vpage, atomic, "try_to_unmap_one", secondary, era)
-        steps += outside
-        steps.append(lock_ptl("try_to_unmap_one: page_check_address (takes the PTL)", RMAP))
-        steps += before
-        steps.append(Step("try_to_unmap_one: ptep_clear_flush (pte cleared, CPU TLB flushed)",
-                          _clear(vpage), RMAP, kind=PTE_CLEAR))
-        steps += at_clear
-        steps.append(Step("try_to_unmap_one: page_remove_rmap, page_cache_release -> put_page",
-                          _put(pfn), RMAP, kind=PUT_PAGE))
-        steps += after
-        steps.append(unlock_ptl("try_to_unmap_one: pte_unmap_unlock", RMAP))
-        steps += unlocked
-        steps.append(Step("shrink_page_list: __remove_mapping frees the page, "
-                          "or putback_lru_page if someone else holds a reference",
-                          _reclaim(pfn), "mm/vmscan.c shrink_page_list, __remove_mapping (2.6.27)",
-                          kind=RELEASE))
+        steps.append(lock_page(pfn, "shrink_page_list: trylock_page (locked until reclaim is done with it)", VMSCAN))
+        steps += _try_to_unmap_one(scheme, secondary, vpage, pfn, era, rmap_notifier)
+        if rmap_notifier:
+            steps += _rmap_notifier(scheme, secondary, vpage)
+        steps.append(Step("shrink_page_list: __remove_mapping: page_freeze_refs(page, 2) frees the page, or "
+                          "it stays in the swap cache (putback_lru_page)", _reclaim(pfn), VMSCAN, kind=RECLAIM))
+        steps.append(unlock_page("shrink_page_list: unlock_page", VMSCAN))
     return link("vm", steps)
+
+
+def _rmap_notifier(scheme, secondary, vpage: int) -> list:
+    """Lameter's proposed rmap notifier: per page, after try_to_unmap walked the rmaps; page lock, no spinlock."""
+    site = ("Lameter's proposal: mmu_rmap_notifier(invalidate_page, page) after try_to_unmap walked the rmaps, "
+            "page lock held, no spinlock <20080128202924.095881796@sgi.com>")
+    return [replace(step, action="mmu_rmap_notifier -> " + step.action, site=site)
+            for step in sum(at_page_site(scheme, vpage, None, "try_to_unmap", secondary), [])]
+
+
+def _try_to_unmap_one(scheme, secondary, vpage: int, pfn: int, era: Era, rmap_notifier: bool) -> list:
+    """One pte of try_to_unmap_one, with the hooks where ``era`` calls them."""
+    one, caller = (vpage,), "try_to_unmap_one"
+    before_clear, at_clear, after_puts, unlocked = [], [], [], []
+    steps = []
+    if era.rmap_hooks == BRACKET:
+        steps += notify(scheme, "invalidate_range_start", one, None, caller, secondary)
+    elif era.rmap_hooks == UNDER_PTL and not rmap_notifier:
+        before_clear, at_clear, after_puts = at_page_site(scheme, vpage, UNDER_PTL_RMAP, caller, secondary)
+    elif era.rmap_hooks == AFTER_UNLOCK:
+        unlocked = sum(at_page_site(scheme, vpage, None, caller, secondary), [])
+    steps.append(lock_ptl("try_to_unmap_one: page_check_address (takes the PTL)", RMAP))
+    steps += before_clear
+    clear = "ptep_clear_flush_notify" if era.rmap_hooks == UNDER_PTL and not rmap_notifier else "ptep_clear_flush"
+    steps.append(Step(f"try_to_unmap_one: {clear} (pte cleared, CPU TLB flushed)", _clear(vpage), RMAP,
+                      kind=PTE_CLEAR))
+    steps += at_clear
+    steps.append(Step("try_to_unmap_one: set_pte_at(swp_entry_to_pte(entry)): the pte now holds a swap entry",
+                      _swap_entry(vpage, pfn), RMAP, kind=PTE_SET))
+    steps.append(Step("try_to_unmap_one: page_remove_rmap, page_cache_release -> put_page", _put(pfn), RMAP,
+                      kind=PUT_PAGE))
+    steps += after_puts
+    if era.has_invalidate_range:
+        steps += notify(scheme, "invalidate_range", one, NO_SLEEP_RANGE, caller, secondary)
+    steps.append(unlock_ptl("try_to_unmap_one: pte_unmap_unlock", RMAP))
+    steps += unlocked
+    if era.rmap_hooks == BRACKET:
+        steps += range_end(scheme, one, None, caller, secondary, era)
+    return steps
 
 
 def _clear(vpage: int):
     def run(s: System, t: int) -> System:
         return with_pte(s, vpage, None)
+    return run
+
+
+def _swap_entry(vpage: int, pfn: int):
+    def run(s: System, t: int) -> System:
+        return with_pte(s, vpage, Pte(pfn, writable=False, swapped=True))
     return run
 
 
@@ -173,42 +262,49 @@ def _put(pfn: int):
 
 
 def _reclaim(pfn: int):
-    """__remove_mapping refuses a page with references it does not expect (page_freeze_refs)."""
+    """__remove_mapping: page_freeze_refs(page, 2) wants exactly the swap cache's and reclaim's references."""
     def run(s: System, t: int) -> System:
         page = s.pages[pfn]
-        if page.refcount == 1:       # only reclaim's own reference is left
-            return with_page(s, pfn, Page(0, FREE))
-        return put_page(s, pfn)      # putback_lru_page: the page lives on
+        if page.refcount == 2:             # freeze to 0, delete from the swap cache, free
+            return with_page(s, pfn, page._replace(refcount=0, state=FREE, cached=False))
+        return put_page(s, pfn)            # keep_locked ... putback_lru_page: reclaim drops its own reference
     return run
 
 
-# -- cow: do_wp_page -------------------------------------------------------------------
+# -- cow: do_wp_page (wp_page_copy from 4.13) ---------------------------------------------
 
-def cow_program(scheme, secondary, vpage: int, era: Era, old: int, new: int):
+def cow_program(scheme, secondary, vpage: int, era: Era, old: int, new: int, name: str = "vm", store: bool = True):
     site = f"{MEMORY} do_wp_page (2.6.27)"
-    atomic = "PTL held in do_wp_page"
-    outside, before, at_clear, after, unlocked = page_site_hooks(scheme, vpage, atomic, "do_wp_page",
-                                                                 secondary, era)
+    bracket = era.cow_hooks == BRACKET
+    before_clear, at_clear, after_puts = ([], [], []) if bracket else at_page_site(
+        scheme, vpage, UNDER_PTL_COW, "do_wp_page", secondary)
+    if bracket and era.has_invalidate_range:     # ptep_clear_flush_notify -> invalidate_range, under the PTL
+        at_clear = notify(scheme, "invalidate_range", (vpage,), NO_SLEEP_RANGE, "do_wp_page", secondary)
+    clear = "ptep_clear_flush" if bracket and not era.has_invalidate_range else "ptep_clear_flush_notify"
+    extra_ref = Step("do_wp_page: page_cache_release(old_page) -> put_page (the reference taken above)", _put(old),
+                     site, kind=RELEASE)
     steps = [
         lock_ptl("handle_pte_fault: pte_offset_map_lock", f"{MEMORY} handle_pte_fault (2.6.27)"),
         Step("do_wp_page: vm_normal_page, page_cache_get(old_page) -> get_page", _get(old), site, kind=GET_PAGE),
         unlock_ptl("do_wp_page: pte_unmap_unlock before allocating", site),
-        Step("do_wp_page: alloc_page_vma, cow_user_page (copy to the new page)", _alloc(new), site, kind=ALLOC),
-        *outside,
+        Step("do_wp_page: alloc_page_vma, cow_user_page (copy to the new page)", _copy(old, new), site, kind=ALLOC),
+        *(notify(scheme, "invalidate_range_start", (vpage,), None, "do_wp_page", secondary) if bracket else []),
         lock_ptl("do_wp_page: pte_offset_map_lock, pte_same", site),
-        *before,
-        Step("do_wp_page: ptep_clear_flush (pte cleared, CPU TLB flushed)", _clear(vpage), site, kind=PTE_CLEAR),
+        *before_clear,
+        Step(f"do_wp_page: {clear} (pte cleared, CPU TLB flushed)", _clear(vpage), site, kind=PTE_CLEAR),
         *at_clear,
-        Step("do_wp_page: set_pte_at (pte -> new page), page_add_new_anon_rmap", _point(vpage, new), site,
+        Step("do_wp_page: set_pte_at (pte -> new page, writable), page_add_new_anon_rmap", _point(vpage, new), site,
              kind=PTE_SET),
         Step("do_wp_page: page_remove_rmap(old_page), page_cache_release -> put_page", _put(old), site,
              kind=PUT_PAGE),
-        Step("do_wp_page: page_cache_release(old_page) -> put_page", _put(old), site, kind=RELEASE),
-        *after,
+        *([] if bracket else [extra_ref]),
+        *after_puts,
         unlock_ptl("do_wp_page: pte_unmap_unlock", site),
-        *unlocked,
+        *(range_end(scheme, (vpage,), None, "do_wp_page", secondary, era) + [extra_ref] if bracket else []),
     ]
-    return link("vm", steps)
+    if store:
+        steps.append(store_step(vpage, "the write that faulted completes: the process stores to the new page"))
+    return link(name, steps)
 
 
 def _get(pfn: int):
@@ -217,34 +313,73 @@ def _get(pfn: int):
     return run
 
 
-def _alloc(pfn: int):
+def _copy(old: int, new: int):
     def run(s: System, t: int) -> System:
-        return alloc_page(s, pfn)
+        return alloc_page(s, new, value=s.pages[old].value)
     return run
 
 
 def _point(vpage: int, pfn: int):
     def run(s: System, t: int) -> System:
-        return with_pte(s, vpage, pfn)
+        return with_pte(s, vpage, Pte(pfn))
     return run
 
 
-def initial_pages(op: str, npages: int) -> tuple:
-    """Refcounts before the operation starts: what already holds each page.
+# -- CPU stores -----------------------------------------------------------------------------
 
-    zap:  the pte's mapping reference.
-    rmap: the mapping's reference plus reclaim's (isolate_lru_page took it).
+def store_step(vpage: int, why: str) -> Step:
+    """A CPU store through the pte; a read-only (COW-shared) pte would fault, so the store waits for the COW."""
+    def run(s: System, t: int):
+        pte = s.ptes[vpage]
+        pfn = mapped(pte)
+        if pfn is None or not pte.writable:
+            return None
+        number = max(s.stores) + 1
+        page = s.pages[pfn]
+        s = with_page(s, pfn, page._replace(value=number))
+        return s._replace(stores=s.stores[:vpage] + (number,) + s.stores[vpage + 1:])
+    return Step(f"CPU store to address {vpage}: {why}", run, "the process's own store instruction, through its pte",
+                kind=STORE)
+
+
+def writer_program(vpages: tuple):
+    """The documentation's CPU-thread-2 and CPU-thread-3, as one thread: stores to A, then to B."""
+    return link("cpu", [store_step(vpage, "through the pte (to the new page once the COW is done)")
+                        for vpage in vpages])
+
+
+# -- the pages before the operation ----------------------------------------------------------
+
+def initial_pages(op: str, npages: int, caller: str) -> tuple:
+    """Refcounts before the operation starts: what already holds each page, plus the pages that can be allocated.
+
+    zap:  the pte's mapping reference (truncate: and the page cache's); madvise
+          leaves the vma, so one page more can be faulted in.
+    rmap: the mapping's, the swap cache's (add_to_swap) and reclaim's
+          (isolate_lru_page); one page more for a swap-in after the page is freed.
     cow:  our mapping plus the forked parent's; one unused page for the copy.
+    cow2: the same, for A and B.
     """
     if op == "zap":
-        return tuple(Page(1, IN_USE) for _ in range(npages))
+        cached = caller == "truncate"
+        pages = tuple(Page(2 if cached else 1, IN_USE, cached) for _ in range(npages))
+        return pages + ((Page(0, "unused"),) if caller == "madv_dontneed" else ())
     if op == "rmap":
-        return tuple(Page(2, IN_USE) for _ in range(npages))
-    return tuple(Page(2, IN_USE) for _ in range(npages)) + (Page(0, "unused"),)
-
-
-def external_references(op: str, npages: int) -> tuple:
-    """References held outside the model's structures, per pfn (the forked parent's for cow)."""
+        return tuple(Page(3, IN_USE, True) for _ in range(npages)) + (Page(0, "unused"),)
     if op == "cow":
-        return (1,) * npages + (0,)
-    return (0,) * npages
+        return tuple(Page(2, IN_USE) for _ in range(npages)) + (Page(0, "unused"),)
+    return (Page(2, IN_USE), Page(2, IN_USE), Page(0, "unused"), Page(0, "unused"))
+
+
+def initial_ptes(op: str, npages: int) -> tuple:
+    """Every pte maps its page; after fork a COW page is mapped read-only."""
+    if op == "cow2":
+        return (Pte(0, writable=False), Pte(1, writable=False))
+    return tuple(Pte(pfn, writable=op != "cow") for pfn in range(npages))
+
+
+def external_references(op: str, pages: tuple) -> tuple:
+    """References held outside the model's structures, per pfn (the forked parent's for cow)."""
+    if op in ("cow", "cow2"):
+        return tuple(1 if page.state == IN_USE else 0 for page in pages)
+    return (0,) * len(pages)

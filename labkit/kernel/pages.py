@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..core.kinds import REUSE
 from ..core.program import Step
-from ..core.state import FREE, IN_USE, REUSED, Page, System, with_page
+from ..core.state import FREE, IN_USE, REUSED, UNUSED, Page, System, with_page
 
 
 def get_page(s: System, pfn: int) -> System:
@@ -27,19 +27,28 @@ def put_page(s: System, pfn: int) -> System:
     """
     page = s.pages[pfn]
     count = page.refcount - 1
-    state = FREE if count == 0 else page.state
-    return with_page(s, pfn, Page(count, state))
+    if count == 0:   # a page still in a cache keeps ``cached``: the refcount invariant reports the lost reference
+        return with_page(s, pfn, page._replace(refcount=0, state=FREE))
+    return with_page(s, pfn, page._replace(refcount=count))
 
 
-def alloc_page(s: System, pfn: int) -> System:
-    """mm/page_alloc.c __alloc_pages: a page with one reference, owned by the caller."""
-    return with_page(s, pfn, Page(1, IN_USE))
+def alloc_page(s: System, pfn: int, value: int = 0, cached: bool = False) -> System:
+    """mm/page_alloc.c __alloc_pages: a page with one reference (two if a cache takes it too), owned by the caller."""
+    return with_page(s, pfn, Page(2 if cached else 1, IN_USE, cached, value))
+
+
+def first_unused(s: System):
+    """The page the next allocation in this run gets, or None (the model has a fixed set of pages)."""
+    for pfn, page in enumerate(s.pages):
+        if page.state == UNUSED:
+            return pfn
+    return None
 
 
 def _hand_out_freed_page(s: System, t: int):
     for pfn, page in enumerate(s.pages):
         if page.state == FREE:
-            return with_page(s, pfn, Page(1, REUSED))
+            return with_page(s, pfn, page._replace(refcount=1, state=REUSED))
     return None  # nothing to hand out yet: blocked
 
 

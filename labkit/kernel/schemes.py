@@ -19,6 +19,12 @@ The hooks, as include/linux/mmu_notifier.h (2.6.27) specifies them:
     is cleared, end after the last; pages may be freed in between.  In 2.6.27
     both run under rcu_read_lock(); in the proposals of Jan 2008 they were to
     be called "outside the locks" so that XPMEM could sleep.
+``invalidate_range``
+    Added in 3.19 (Joerg Roedel, for IOMMUv2/ATS devices that share the page
+    table): "called under the ptl spin-lock and not allowed to sleep", right
+    after a pte is cleared (``ptep_clear_flush_notify``), before an
+    mmu_gather frees a batch, and again from invalidate_range_end.  The
+    eras say where (:mod:`labkit.kernel.eras`).
 
 Each template below is a function from a :class:`~labkit.program.Call` (which
 hook, which virtual pages, which driver) to a :class:`~labkit.program.Step`.
@@ -54,6 +60,9 @@ from .pages import put_page
 from .secondaries import HARDWARE_INVALIDATES
 
 SEQ, COUNT, ACTIVE = "mmu_notifier_seq", "mmu_notifier_count", "range_active"
+INTERVAL_SEQ = "invalidate_seq"
+#: The hooks a scheme can register, in mmu_notifier_ops order.
+HOOKS = ("invalidate_page", "invalidate_range_start", "invalidate_range_end", "invalidate_range")
 
 
 def callback_name(call: Call) -> str:
@@ -63,9 +72,10 @@ def callback_name(call: Call) -> str:
 # -- callback step templates ------------------------------------------------
 
 def spin_lock(call: Call) -> Step:
-    """Take the driver's lock (KVM: spin_lock(&kvm->mmu_lock))."""
+    """Take the driver's lock (KVM: spin_lock(&kvm->mmu_lock); XPMEM's is a sleeping lock)."""
     return lock_mmu(f"{callback_name(call)}: lock {call.secondary.lock}",
-                    f"{call.secondary.source}: {callback_name(call)} takes its lock")
+                    f"{call.secondary.source}: {callback_name(call)} takes its lock",
+                    may_sleep=call.secondary.sleeps)
 
 
 def spin_unlock(call: Call) -> Step:
@@ -77,8 +87,10 @@ def zap(call: Call) -> Step:
     """Remove the entries of the call's pages; drop the reference a pinned entry holds.
 
     KVM 2.6.27: kvm_unmap_hva -> rmap_remove -> kvm_release_pfn_clean.  The
-    secondary TLB flush that follows (kvm_flush_remote_tlbs, the GRU purge)
-    waits for guest accesses in flight, so the zap is one step.
+    secondary TLB flush that follows (kvm_flush_remote_tlbs, the GRU purge,
+    the IOMMU's invalidation completion wait) waits for accesses in flight, so
+    the zap is one step.  XPMEM's recall waits for the remote host's answer:
+    it may sleep.
     """
     vpages = call.vpages
     hardware = call.secondary.hardware_drop
@@ -95,7 +107,7 @@ def zap(call: Call) -> Step:
         return s
 
     return Step(f"{callback_name(call)}: {call.secondary.zap}", run,
-                f"{call.secondary.source}: {call.secondary.zap}", kind=ZAP)
+                f"{call.secondary.source}: {call.secondary.zap}", kind=ZAP, may_sleep=call.secondary.sleeps)
 
 
 def increment(name: str):
@@ -159,7 +171,7 @@ class Scheme:
 
     name, summary:  how traces and tables call it.
     counters:       the driver's integer state and initial values, e.g. ``((SEQ, 0),)``.
-    invalidate_page, invalidate_range_start, invalidate_range_end:
+    invalidate_page, invalidate_range_start, invalidate_range_end, invalidate_range:
                     step templates run by the VM operation at the hook's call site;
                     an empty tuple means the driver does not register the hook.
     fault_begin:    templates the fault runs before reading the pte.
@@ -180,6 +192,7 @@ class Scheme:
     invalidate_page: tuple = ()
     invalidate_range_start: tuple = ()
     invalidate_range_end: tuple = ()
+    invalidate_range: tuple = ()
     fault_begin: tuple = ()
     fault_retry: Optional[Callable[[System, int], bool]] = None
     check_at: str = "install"
@@ -190,7 +203,7 @@ class Scheme:
     def __post_init__(self):
         if self.check_at not in ("install", "begin"):
             raise ValueError(f"check_at={self.check_at!r}: choose 'install' or 'begin'")
-        for hook in ("invalidate_page", "invalidate_range_start", "invalidate_range_end", "fault_begin"):
+        for hook in HOOKS + ("fault_begin",):
             templates = getattr(self, hook)
             if not isinstance(templates, tuple) or not all(callable(t) for t in templates):
                 raise ValueError(f"scheme {self.name!r}: {hook} must be a tuple of step templates "
@@ -198,11 +211,11 @@ class Scheme:
 
     def hooks(self) -> tuple:
         """The hooks this scheme registers, in mmu_notifier_ops order."""
-        names = ("invalidate_page", "invalidate_range_start", "invalidate_range_end")
-        return tuple(name for name in names if getattr(self, name))
+        return tuple(name for name in HOOKS if getattr(self, name))
 
     @property
     def has_range(self) -> bool:
+        """It registers range_start or range_end (invalidate_range alone is a per-pte hook, not a range pair)."""
         return bool(self.invalidate_range_start or self.invalidate_range_end)
 
 
@@ -299,6 +312,61 @@ register_scheme(Scheme(
     retry_name="ms_range_active != 0? (failactive)",
     source="drivers/misc/sgi-gru/grufault.c gru_try_dropin, grutlbpurge.c (2008)",
     requires=("gru",),
+))
+
+register_scheme(Scheme(
+    name="iotlb",
+    summary=("an IOMMU sharing the page table (amd_iommu_v2, Intel SVM): invalidate_range flushes the IOTLB; "
+             "the kernel calls it under the PTL right after the pte is cleared (4.13+), before an mmu_gather "
+             "frees a batch, and from range_end"),
+    invalidate_range=(zap,),
+    source="drivers/iommu/amd_iommu_v2.c mn_invalidate_range (3.19+); include/linux/mmu_notifier.h (4.13)",
+    requires=("iommu",),
+))
+register_scheme(Scheme(
+    name="end_only",
+    summary=("what-if: the IOMMU's IOTLB is flushed only when invalidate_range_end comes, after the PTL is "
+             "dropped (the case Documentation/vm/mmu_notifier.rst warns about)"),
+    invalidate_range_end=(zap,),
+    source="Documentation/vm/mmu_notifier.rst (torvalds/linux 3c09ec59cdea): the store-order example",
+    requires=("iommu",),
+))
+
+
+def _interval_set_seq(call: Call) -> Step:
+    """mmu_interval_set_seq: the invalidation makes the sequence odd; range_end makes it even again."""
+    def run(s: System, t: int) -> System:
+        return with_counter(s, INTERVAL_SEQ, counter(s, INTERVAL_SEQ) + 1)
+    return Step(f"{callback_name(call)}: {INTERVAL_SEQ}++ (odd while invalidating, even after)", run,
+                "mm/mmu_notifier.c mn_itree_invalidate / mn_itree_inv_end (5.5, commit 99cb252f5e68)", kind=COUNTER)
+
+
+def _interval_read_begin(call: Call) -> Step:
+    """mmu_interval_read_begin: wait while an invalidation is running (odd sequence), then remember it."""
+    def run(s: System, t: int):
+        seq = counter(s, INTERVAL_SEQ)
+        return None if seq % 2 else with_local(s, t, seq=seq)
+    return Step(f"{call.secondary.fault}: mmu_interval_read_begin (waits while {INTERVAL_SEQ} is odd)", run,
+                "mm/mmu_notifier.c mmu_interval_read_begin (5.5, commit 99cb252f5e68)", kind=READ_BEGIN)
+
+
+def interval_read_retry(s: System, t: int) -> bool:
+    """mmu_interval_read_retry: the sequence moved since read_begin."""
+    return counter(s, INTERVAL_SEQ) != local(s, t, "seq")
+
+
+register_scheme(Scheme(
+    name="interval",
+    summary=("mmu_interval_notifier (5.5): the invalidation makes a sequence odd, range_end makes it even; "
+             "read_begin waits for an even sequence, read_retry under the driver's lock retries if it moved"),
+    counters=((INTERVAL_SEQ, 0),),
+    invalidate_range_start=(spin_lock, _interval_set_seq, zap, spin_unlock),
+    invalidate_range_end=(spin_lock, _interval_set_seq, spin_unlock),
+    fault_begin=(_interval_read_begin,),
+    fault_retry=interval_read_retry,
+    retry_name="mmu_interval_read_retry",
+    source="mm/mmu_notifier.c (5.5, Jason Gunthorpe, commit 99cb252f5e68); the sequence is per mm here, "
+           "as in mmu_notifier_mm->invalidate_seq",
 ))
 
 #: The six schemes of the thread, in the order the verdict matrix lists them.

@@ -68,6 +68,8 @@ def _read_done(model: Model, state, t: int) -> bool:
     """The fault has read the pte in this attempt and dropped what it held for the read."""
     program = model.programs[t]
     pc = state.threads[t].pc
+    if "begin" not in program.labels:       # an IOMMU's translation reads and fills in one step
+        return pc > 0
     begin = program.labels["begin"]
     kinds = [program.steps[i].kind for i in range(begin, pc)]
     if PTE_READ not in kinds:

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 
 from ..core.invariants import INVARIANTS, TABLE
 from ..kernel.fault import REFMODES
-from ..kernel.operations import OPS
 from ..kernel.schemes import BUILTIN_SCHEMES
 from ..scenario import Scenario, build
 from ..search.explore import explore
 from ..search.schedules import interleave, vm_length
 from ..search.trace import simulate
+from ..search.verdicts import MATRIX_OPS
 from .narrate import violation_words
 
 #: Set to True to make ``Problem.answer()`` reveal answers (the instructor's copy).
@@ -41,14 +41,14 @@ INSTRUCTOR = False
 FIX_SCHEMES = ("page", "page_seq", "range", "range_block", "range_seq")
 #: (op, refmode) pairs where some but not all of FIX_SCHEMES are safe (tests check it).
 _FIX_POOL = (("zap", "off"), ("zap", "pin"), ("zap", "gup_release"), ("rmap", "off"), ("rmap", "pin"),
-             ("rmap", "gup_release"), ("cow", "off"), ("cow", "pin"), ("cow", "gup_release"))
+             ("rmap", "gup_release"))
 #: (scenario fields, invariant) a schedule can break (tests check it).
 _BREAK_POOL = (
     (dict(op="zap", scheme="range", refmode="off"), "use_after_free"),
     (dict(op="zap", scheme="range_block", refmode="off"), "use_after_free"),
     (dict(op="zap", scheme="range", refmode="pin"), "stale"),
     (dict(op="rmap", scheme="page", refmode="gup_release"), "use_after_free"),
-    (dict(op="cow", scheme="page", refmode="off"), "stale"),
+    (dict(op="cow", scheme="page", refmode="off", era="2012"), "stale_read"),
     (dict(op="rmap", scheme="range_block", refmode="off"), "use_after_free"),
 )
 _WORDS = {**{record.name: record.name for record in TABLE}, **{record.letter.lower(): record.name for record in TABLE},
@@ -192,7 +192,7 @@ def _schedule_of(answer) -> tuple:
 def worksheet(seed: int, verdicts: int = 3) -> tuple:
     """The problems for ``seed``: ``verdicts`` verdict questions, then one story, one fix and one break-it."""
     rng = random.Random(seed)
-    pool = [(op, scheme, refmode) for op in OPS for scheme in BUILTIN_SCHEMES for refmode in REFMODES]
+    pool = [(op, scheme, refmode) for op in MATRIX_OPS for scheme in BUILTIN_SCHEMES for refmode in REFMODES]
     problems = [Problem(n, "verdict", Scenario(op=op, scheme=scheme, refmode=refmode))
                 for n, (op, scheme, refmode) in enumerate(rng.sample(pool, verdicts), start=1)]
     op, scheme, refmode = rng.choice([p for p in pool if p[1] in ("page", "range", "range_block")])

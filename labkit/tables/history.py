@@ -1,16 +1,18 @@
 """What Linux did after 2.6.27, as data and small tables for notebook 07.
 
 ``MILESTONES`` lists each later change with its source and how far it was
-verified (docs/kernel-sites.md, items 8, 10 and 11), and the configuration of
-the lab that shows it, where the model has one.  ``COW_STORE_ORDER`` is the
-COW / store-order example of Documentation/vm/mmu_notifier.rst, copied
-verbatim.  ``era_table`` and ``device_reads`` only arrange what ``explore``
-and ``simulate`` return.
+verified (docs/kernel-sites.md), and the configuration of the lab that shows
+it, where the model has one.  ``COW_STORE_ORDER`` is the COW / store-order
+example of Documentation/vm/mmu_notifier.rst, copied verbatim;
+``store_order_story`` runs the same timeline on the model (``op="cow2"``).
+``era_table`` and ``device_reads`` only arrange what ``explore`` and
+``simulate`` return.
 """
 from __future__ import annotations
 
+from ..core.kinds import ACCESS, PTE_SET, UNLOCK
+from ..core.state import mapped
 from ..scenario import Scenario, build
-from ..search.schedules import interleave
 from ..search.trace import simulate
 from .stories import verdict_table
 
@@ -84,21 +86,28 @@ MILESTONES = (
     ("2009", "KVM: MMU: dont hold pagecount reference for mapped sptes pages", "Izik Eidus",
      "commit acb66dd051d0; <1238457604-7637-2-git-send-email-ieidus@redhat.com>",
      "author, commit, title; release 2.6.32 inferred, not tag-verified", "refmode='gup_release'"),
-    ("2012", "SRCU dispatch: range_start/end may sleep (rmap locks already sleeping since 2011)",
-     "Sagi Grimberg", "commit 21a92735", "commit dated 8 Oct 2012 (3.7 by date)", "era='2012'"),
-    ("2014", "invalidate_range: called under the PTL, for IOMMUv2/ATS devices that walk the CPU page table",
-     "Joerg Roedel", "<1406650693-23315-4-git-send-email-joro@8bytes.org>",
-     "posting not seen (the Message-ID is from the brief); release not verified",
-     "not modelled: no separate hook"),
-    ("2017", "rmap calls range_start/end around the PTL section (COW already did, since 2012); "
-     "invalidate_page removed", "Jérôme Glisse", "commits 369ea8242c0f (rmap), 5f32b265400d (removal)",
-     "commits confirmed; release (4.13?) not verified", "era='2017'"),
+    ("2012", "every notification outside the PT lock, and allowed to sleep: reclaim's invalidate_page after "
+     "pte_unmap_unlock, COW bracketed by range_start/end (SRCU dispatch since 21a92735)",
+     "Sagi Grimberg, Haggai Eran", "commits 2ec74c3ef2d8, 6bdb913f0a70; postings of 6 Sep 2012",
+     "patches read (docs/kernel-sites.md item 12); 3.7 by date", "era='2012'"),
+    ("2014", "invalidate_range: under the PTL and before an mmu_gather frees, for IOMMUv2/ATS devices that walk "
+     "the CPU page table", "Joerg Roedel", "commits 1897bdc4d331, 34ee645e83b6; "
+     "<1406212541-25975-2-git-send-email-joro@8bytes.org>",
+     "patches read; 3.19 from a third-party backport table, not tag-verified",
+     "secondary='iommu', scheme='iotlb', era='2017'"),
+    ("2017", "4.11: try_to_unmap_one's invalidate_page back under the PTL (an unintended side effect that broke "
+     "drivers that slept in it)", "Kirill Shutemov", "commit c7ab0d2fdc84",
+     "patch and Andrew Morton's statement read; 4.11 inferred from the series' 4.11-rc fixes",
+     "the 2.6.27 placement (era='2.6.27')"),
+    ("2017", "4.13: invalidate_page removed; rmap brackets its walk with range_start/end and calls "
+     "invalidate_range under the PTL", "Jérôme Glisse", "commits 369ea8242c0f (rmap), 5f32b265400d (removal)",
+     "patches and cover letter read; 4.13 by date", "era='2017'"),
     ("2019", "mmu_interval_notifier with mmu_interval_read_begin/read_retry", "Jason Gunthorpe",
-     "series with Link 20191112202231.3856-15-jgg@ziepe.ca", "posting confirmed; release (5.5?) not verified",
-     "a user scheme (this notebook)"),
+     "commit 99cb252f5e68; series with Link 20191112202231.3856-15-jgg@ziepe.ca",
+     "mm/mmu_notifier.c of 5.5 read; 5.5 from a git describe string", "scheme='interval'"),
     ("2023", "invalidate_range renamed arch_invalidate_secondary_tlbs", "Alistair Popple",
      "'[PATCH 1/4] mm_notifiers: Rename invalidate_range notifier', 18 Jul 2023",
-     "posting confirmed; release (6.6?) not verified", "not modelled"),
+     "posting confirmed; release (6.6?) not verified", "not modelled (a rename)"),
     ("2024", "change_pte removed", "Paolo Bonzini", "<20240405115815.3226315-2-pbonzini@redhat.com>",
      "posting confirmed; release (6.10 more likely than 6.9) not verified", "not modelled (no change_pte in 2.6.27)"),
 )
@@ -118,32 +127,43 @@ def era_table(configurations, **fixed):
 
 
 def device_reads(trace) -> list:
-    """One line per guest/device access: the page it used and the page the Linux pte mapped at that moment."""
+    """One line per guest/device access: the page it used, the page the pte maps, and whose store it read."""
     model = trace.model
     lines = []
     for number, move in enumerate(trace.moves, start=1):
-        if move.step.kind != "access":
+        if move.step.kind != ACCESS:
             continue
         before = trace.states[number - 1]
         vpage = model.guest_targets[before.threads[move.thread].pc]
-        spte, pte = before.sptes[vpage], before.ptes[vpage]
-        mapped = "nothing" if pte is None else model.page_names[pte]
+        spte, current = move.after.sptes[vpage], mapped(before.ptes[vpage])
+        where = "nothing" if current is None else model.page_names[current]
         if spte is None:
-            lines.append(f"step {number}: the device misses (it would fault and find {mapped})")
+            lines.append(f"step {number}: the device misses on address {vpage} (it would fault and find {where})")
             continue
-        used = model.page_names[spte.pfn]
-        verdict = "the same page" if spte.pfn == pte else "an OLD page: the CPU's writes go elsewhere"
-        lines.append(f"step {number}: the device reads {used} while the pte maps {mapped}: {verdict}")
+        value = before.pages[spte.pfn].value
+        data = f"store {value}" if value else "no store yet"
+        verdict = "the current page" if spte.pfn == current else "an OLD page"
+        lines.append(f"step {number}: the device reads address {vpage} from {model.page_names[spte.pfn]} ({data}) "
+                     f"while the pte maps {where}: {verdict}")
     return lines
 
 
-def cow_story(scenario: Scenario):
-    """The document's story on the model: the device faults right after range_start, reads right after set_pte_at.
+def _after_pte_update(steps) -> int:
+    """Steps up to the pte_unmap_unlock that follows set_pte_at: "COW_step1: update page table" done."""
+    set_pte = next(i for i, step in enumerate(steps) if step.kind == PTE_SET)
+    return 1 + next(i for i, step in enumerate(steps) if i > set_pte and step.kind == UNLOCK)
 
-    With no range_start at the COW site (2.6.27's invalidate_page, or a
-    page-only driver) the device faults before the COW begins.
-    """
-    steps = build(scenario).programs[0].steps
-    start = max((n for n, step in enumerate(steps, start=1) if step.hook == "invalidate_range_start"), default=0)
-    set_pte = next(n for n, step in enumerate(steps, start=1) if step.kind == "pte_set")
-    return simulate(scenario, interleave(scenario, start, start, guest_after=set_pte))
+
+def store_order_story(scenario: Scenario):
+    """The documentation's timeline on ``cow2``: [Time N] the device fills A; [N+1, N+2] both COWs re-point
+    their ptes; [N+3] the CPU stores to A, then B; [N+4] COW B finishes (range_end B); [N+5] the device reads
+    B, then A; COW A's thread, preempted, finishes last."""
+    if scenario.op != "cow2":
+        raise ValueError(f"the store-order story needs op='cow2' (two COWs and a CPU writer), not {scenario.op!r}")
+    model = build(scenario)
+    up_to_set_pte = {name: _after_pte_update(model.programs[model.index(name)].steps) for name in ("vm", "vm2")}
+    rest = {name: len(model.programs[model.index(name)].steps) - up_to_set_pte[name] for name in ("vm", "vm2")}
+    reads = len(model.programs[model.index("guest")].steps)
+    schedule = (["fault"] + ["vm"] * up_to_set_pte["vm"] + ["vm2"] * up_to_set_pte["vm2"] + ["cpu", "cpu"]
+                + ["vm2"] * rest["vm2"] + ["guest"] * reads + ["vm"] * rest["vm"])
+    return simulate(scenario, schedule)

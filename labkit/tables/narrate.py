@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..core.invariants import invariant
 from ..core.kinds import ACCESS
-from ..core.state import FREE, NOBODY, REUSED, System
+from ..core.state import FREE, NOBODY, REUSED, System, backing
 
 PAGE_WORDS = {"in_use": "in use", "free": "free", "reused": "reused by another owner", "unused": "unused"}
 
@@ -17,16 +17,27 @@ def page_name(model, pfn) -> str:
     return "none" if pfn is None else model.page_names[pfn]
 
 
+def pte_text(model, pte) -> str:
+    """``P``, ``P (read-only)``, ``swap entry for P`` or ``none``."""
+    if pte is None:
+        return "none"
+    name = model.page_names[pte.pfn]
+    if pte.swapped:
+        return f"swap entry for {name}"
+    return name if pte.writable else f"{name} (read-only)"
+
+
 def spte_text(model, spte) -> str:
     if spte is None:
         return "none"
-    return model.page_names[spte.pfn] + (" (ref)" if spte.pinned else "")
+    marks = [mark for mark, on in (("ref", spte.pinned), ("read-only", not spte.writable)) if on]
+    return model.page_names[spte.pfn] + (f" ({', '.join(marks)})" if marks else "")
 
 
 def focus(model, s):
     """What the table shows: virtual page 0's pte and spte, and page P's count and state."""
     page = s.pages[0]
-    return page_name(model, s.ptes[0]), spte_text(model, s.sptes[0]), page.refcount, page.state
+    return pte_text(model, s.ptes[0]), spte_text(model, s.sptes[0]), page.refcount, page.state
 
 
 def events(trace):
@@ -49,6 +60,8 @@ def events(trace):
 def _local_text(model, name, value) -> str:
     if name in ("pfn", "ref"):
         return page_name(model, value)
+    if name == "writable":
+        return "yes" if value else "no (read-only)"
     if name == "gathered":
         return "[" + ", ".join(model.page_names[pfn] for pfn in value) + "]"
     return str(value)
@@ -65,7 +78,7 @@ def local_changes(model, before, after, t) -> list:
 
 
 def _pte_changes(model, old, new) -> list:
-    return [f"pte[{vpage}] {page_name(model, a)} -> {page_name(model, b)}"
+    return [f"pte[{vpage}] {pte_text(model, a)} -> {pte_text(model, b)}"
             for vpage, (a, b) in enumerate(zip(old, new)) if a != b]
 
 
@@ -82,6 +95,10 @@ def _page_changes(model, old, new) -> list:
             parts.append(f"{name} refcount {a.refcount} -> {b.refcount}")
         if a.state != b.state:
             parts.append(f"{name} {PAGE_WORDS[a.state]} -> {PAGE_WORDS[b.state]}")
+        if a.cached != b.cached and b.state != FREE:
+            parts.append(f"{name} {'enters' if b.cached else 'leaves'} the page cache or swap cache")
+        if a.value != b.value:
+            parts.append(f"{name} data: store {a.value} -> store {b.value}")
     return parts
 
 
@@ -95,6 +112,17 @@ def _lock_change(word):
             return []
         return [f"{word(model)} taken" if new != NOBODY else f"{word(model)} released"]
     return describe
+
+
+def _page_lock_change(model, old, new) -> list:
+    if old == new:
+        return []
+    return [f"lock_page({model.page_names[new]}) taken" if new != NOBODY
+            else f"page lock on {model.page_names[old]} released"]
+
+
+def _store_changes(model, old, new) -> list:
+    return [f"the CPU's last store to address {vpage}: {b}" for vpage, (a, b) in enumerate(zip(old, new)) if a != b]
 
 
 def _mmap_sem_change(model, old, new) -> list:
@@ -117,10 +145,12 @@ FIELD_WORDS = {
     "ptl": _lock_change(lambda model: "PTL"),
     "mmu_lock": _lock_change(lambda model: model.secondary.lock),
     "mmap_sem": _mmap_sem_change,
+    "page_lock": _page_lock_change,
+    "stores": _store_changes,
     "threads": lambda model, old, new: [],
 }
 #: The order the words come in: what the figure shows first, then locks.
-FIELD_ORDER = ("ptes", "sptes", "pages", "counters", "ptl", "mmu_lock", "mmap_sem", "threads")
+FIELD_ORDER = ("ptes", "sptes", "pages", "stores", "counters", "ptl", "mmu_lock", "mmap_sem", "page_lock", "threads")
 
 
 def changes(model, before: System, after: System, t=None) -> str:
@@ -169,13 +199,19 @@ def status(trace, step: int) -> str:
 def _access_words(trace, step, before, move) -> str:
     model = trace.model
     vpage = model.guest_targets[before.threads[move.thread].pc]
-    spte = before.sptes[vpage]
-    who = model.secondary.user
+    spte, entry, who = before.sptes[vpage], model.secondary.entry, model.secondary.user
     if spte is None:
-        return f"step {step}: {who} misses in its {model.secondary.entry} for page {vpage} (it would fault)"
-    name = model.page_names[spte.pfn]
-    state = before.pages[spte.pfn].state
-    text = f"step {step}: {who} uses page {name} through its {model.secondary.entry}"
+        spte = move.after.sptes[vpage]
+        if spte is None:
+            return f"step {step}: {who} misses in its {entry} for page {vpage} (it would fault)"
+        text = (f"step {step}: {who} misses; {model.secondary.walker} fills its {entry} for page {vpage} "
+                f"with page {model.page_names[spte.pfn]}, and {who} reads it")
+    else:
+        text = f"step {step}: {who} uses page {model.page_names[spte.pfn]} through its {entry}"
+    if any(trace.final.stores):        # the CPU stores in this run: say which store's data was read
+        value = before.pages[spte.pfn].value
+        text += f" (it reads the data of store {value})" if value else " (it reads data no store has changed)"
+    name, state = model.page_names[spte.pfn], before.pages[spte.pfn].state
     if state in (FREE, REUSED):
         freed = freed_at(trace, spte.pfn, step)
         when = f" at step {freed}" if freed else ""
@@ -199,13 +235,24 @@ def _violation_words(trace, step, violation) -> str:
     model = trace.model
     if violation == "stale":
         final = trace.states[step]
-        bad = [(v, s) for v, s in enumerate(final.sptes) if s is not None and s.pfn != final.ptes[v]]
+        bad = [(v, s) for v, s in enumerate(final.sptes) if s is not None and s.pfn != backing(final, v)]
         vpage, spte = bad[0]
         return (f"stale: at the end the {model.secondary.entry} for page {vpage} still maps "
-                f"{model.page_names[spte.pfn]} while the pte maps {page_name(model, final.ptes[vpage])}")
+                f"{model.page_names[spte.pfn]} while the pte maps {pte_text(model, final.ptes[vpage])}")
     if violation == "sleep_in_atomic":
-        move = trace.moves[step - 1]
-        return f"sleep in atomic: {model.secondary.name}'s callback must sleep but {move.step.atomic}"
+        move, before = trace.moves[step - 1], trace.states[step - 1]
+        why = move.step.atomic or "the PTL is held"
+        what = "callback must sleep" if move.step.calls else "step may sleep"
+        return f"sleep in atomic: {model.secondary.name}'s {what} but {why}"
+    if violation == "reclaim_defeated":
+        final = trace.states[step]
+        kept = [model.page_names[pfn] for pfn in model.reclaimed if final.pages[pfn].cached
+                and final.pages[pfn].state == "in_use"]
+        return (f"reclaim defeated: page {', '.join(kept)} is still in memory (in the swap cache) because "
+                f"the {model.secondary.entry} holds a reference; the next fault maps the same page again")
+    if violation in ("stale_read", "store_order"):
+        return invariant(violation).words + ": " + _access_words(trace, step, trace.states[step - 1],
+                                                               trace.moves[step - 1]).split(": ", 1)[1]
     return invariant(violation).words
 
 

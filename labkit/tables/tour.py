@@ -13,7 +13,7 @@ from ..core.state import NOBODY, local
 from ..scenario import Scenario, build
 from ..search.schedules import interleave, vm_length
 from ..search.trace import simulate
-from .narrate import page_name, spte_text
+from .narrate import page_name, pte_text, spte_text
 from .stories import scenarios, window_map
 
 
@@ -39,7 +39,7 @@ def walk(scenario: Scenario, thread: str = "vm"):
         s = move.after
         rows.append({"step": number, "action": move.step.action,
                      "PTL held": "yes" if s.ptl != NOBODY else "",
-                     "pte": page_name(model, s.ptes[0]), model.secondary.entry: spte_text(model, s.sptes[0]),
+                     "pte": pte_text(model, s.ptes[0]), model.secondary.entry: spte_text(model, s.sptes[0]),
                      "P refcount": s.pages[0].refcount, "P state": s.pages[0].state})
     return pd.DataFrame(rows).set_index("step")
 

@@ -10,7 +10,8 @@ from ..kernel.schemes import SCHEMES
 from ..kernel.secondaries import SECONDARIES
 from ..scenario import Scenario
 
-OP_WORDS = {"zap": "zap (munmap, truncate)", "rmap": "rmap (reclaim)", "cow": "cow (write after fork)"}
+OP_WORDS = {"zap": "zap (madvise, munmap, truncate)", "rmap": "rmap (reclaim)", "cow": "cow (write after fork)",
+            "cow2": "cow2 (two COWs, a CPU writer)"}
 REFMODE_TIPS = {
     "off": "the fault takes no page reference the spte keeps",
     "pin": "the spte keeps the reference get_user_pages took (KVM until 2009)",

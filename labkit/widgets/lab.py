@@ -59,11 +59,11 @@ class Lab:
 
     ``read_after``/``install_after`` place the secondary fault among the VM
     operation's steps (see ``labkit.schedules.interleave``); the default, 0
-    and 7, makes zap/range install its spte inside the range window, after the
+    and 8, makes zap/range install its spte inside the range window, after the
     pte was cleared: a use after free without a page reference, safe with one.
     """
 
-    def __init__(self, scenario: Scenario | None = None, read_after: int = 0, install_after: int | None = 7,
+    def __init__(self, scenario: Scenario | None = None, read_after: int = 0, install_after: int | None = 8,
                  **fields):
         scenario = scenario or Scenario(**{"op": "zap", "scheme": "range", "refmode": "off", **fields})
         self.scenario, self.mode, self.trace, self._quiet = scenario, "slider", None, False

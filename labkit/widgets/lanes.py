@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..core.kinds import KINDS, PTE_CLEAR, word
 from ..core.state import FREE, REUSED
-from ..tables.narrate import PAGE_WORDS, changes
+from ..tables.narrate import PAGE_WORDS, changes, pte_text
 from . import palette
 
 
@@ -67,10 +67,11 @@ def _intervals(d, trace, lanes):
     pte_lane, spte_lane, page_lane = lanes[:3]
     name = model.page_names
 
-    for first, last, pfn in _runs([s.ptes[0] for s in states]):
-        if pfn is not None:
-            _bar(d, first, last + 1, pte_lane, palette.PTE, f"pte → {name[pfn]}",
-                 f"steps {first}–{last}: the pte maps page {name[pfn]}")
+    for first, last, pte in _runs([s.ptes[0] for s in states]):
+        if pte is not None:
+            what = f"swap entry ({name[pte.pfn]})" if pte.swapped else name[pte.pfn]
+            _bar(d, first, last + 1, pte_lane, palette.PTE, f"pte → {what}",
+                 f"steps {first}–{last}: the pte maps {pte_text(model, pte)}")
 
     def spte_key(s):
         spte = s.sptes[0]

@@ -69,7 +69,7 @@ class Compare:
         self._reload()
 
     @classmethod
-    def refcount(cls, op="zap", scheme="range", left="off", right="pin", read_after=0, install_after=7, **fields):
+    def refcount(cls, op="zap", scheme="range", left="off", right="pin", read_after=0, install_after=8, **fields):
         base = Scenario(op=op, scheme=scheme, refmode=left, **fields)
         return cls(base, base.replace(refmode=right), read_after, install_after)
 

@@ -51,9 +51,9 @@ def test_timeline_has_its_lanes_and_marks(page):
         bars: svg.querySelectorAll('g.curve path.line').length,
         veil: Array.from(svg.querySelectorAll('g.curve path.line')).filter(p => parseFloat(getComputedStyle(p).strokeWidth) === 326).length,
         labels: Array.from(svg.querySelectorAll('text')).map(t => t.textContent)})""")
-    assert counts["dots"] >= 18 + 2 + 1            # one per step, the two notifier calls, the pte clear
+    assert counts["dots"] >= 20 + 2 + 1            # one per step, the two notifier calls, the pte clear
     assert counts["bars"] >= 4                      # pte, spte, page in use, page free
-    assert counts["veil"] == 18 + 2                 # a column per step, step 0, and the x range anchor
+    assert counts["veil"] == 20 + 2                 # a column per step, step 0, and the x range anchor
     for word in ("USE AFTER FREE", "range_start", "range_end", "clear pte", "FREED"):
         assert any(word in text for text in counts["labels"]), word
 
@@ -65,7 +65,7 @@ def test_cursor_moves_in_the_browser(page):
     handle.focus()
     page.keyboard.press("ArrowLeft")
     page.wait_for_function(f"(b) => ({VEIL})() !== b", arg=before)
-    wait_status(page, "t => t.startsWith('step 13:')")
+    wait_status(page, "t => t.startsWith('step 14:')")
     page.keyboard.press("ArrowRight")
     wait_status(page, "t => t.includes('use after free')")
 

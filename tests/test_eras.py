@@ -1,0 +1,182 @@
+"""The eras around 2.6.27, the callers of unmap_vmas, reclaim's swap entry and the documentation's COW example,
+as specifications.  The kernel sources behind each are in docs/kernel-sites.md."""
+import pytest
+
+import labkit
+from labkit import Scenario, explore, interleave, kernel_note, simulate, vm_length
+from labkit.kernel.eras import ERAS
+
+
+def vm_actions(scenario):
+    return [step.action for step in labkit.build(scenario).programs[0].steps]
+
+
+def position(scenario, text):
+    """How many VM steps run before the first step whose action contains ``text``."""
+    return next(i for i, action in enumerate(vm_actions(scenario)) if text in action)
+
+
+# -- callers of unmap_vmas -----------------------------------------------------------------
+
+@pytest.mark.parametrize("scheme, refmode, broken", [
+    ("range", "off", {"use_after_free", "stale"}),      # C4: nothing but a reference protects the page
+    ("range", "pin", {"stale"}),                        # the page lives; the entry outlives the mapping
+    ("range_block", "off", {"use_after_free", "stale"}),
+    ("range_seq", "off", set()),                        # what 2.6.27 merged for KVM
+    ("range_seq", "gup_release", set()),                # KVM from 2009
+])
+def test_the_thread_s_verdicts_hold_under_madvise_the_default_racing_caller(scheme, refmode, broken):
+    result = explore(Scenario(op="zap", scheme=scheme, refmode=refmode))
+    assert result.scenario.caller == "madv_dontneed"
+    assert {name for name, hit in result.violated.items() if hit} == broken
+
+
+def test_madvise_holds_mmap_sem_for_reading_and_leaves_the_vma_so_a_later_fault_gets_a_new_page():
+    scenario = Scenario(op="zap", scheme="range_seq", refmode="pin")
+    assert vm_actions(scenario)[0] == "sys_madvise(MADV_DONTNEED): down_read(mmap_sem)"
+    trace = simulate(scenario, interleave(scenario, vm_length(scenario), vm_length(scenario)))
+    final = trace.final
+    assert final.ptes[0].pfn == 1 and final.sptes[0].pfn == 1       # do_anonymous_page: the new page N
+    assert final.pages[0].state in ("free", "reused") and trace.violated() == ()
+    assert any(move.step.kind == "refault" for move in trace.moves)
+
+
+def test_truncate_frees_a_page_cache_page_only_after_range_end():
+    """The page cache holds its reference through the unmap; truncate_inode_pages drops it after range_end."""
+    scenario = Scenario(op="zap", scheme="range", refmode="off", caller="truncate")
+    trace = simulate(scenario, "in_order")
+    freed = next(i for i, move in enumerate(trace.moves) if move.after.pages[0].state == "free")
+    ended = max(i for i, move in enumerate(trace.moves) if move.step.hook == "invalidate_range_end")
+    assert freed > ended and trace.moves[freed].step.action.startswith("truncate_inode_pages")
+    assert "spin_lock(&mapping->i_mmap_lock)" in vm_actions(scenario)[0]
+
+
+def test_truncate_s_range_callbacks_run_under_a_spinlock_until_i_mmap_lock_became_a_mutex():
+    proposal = Scenario(op="zap", scheme="range_seq", refmode="pin", secondary="xpmem", era="2008-01")
+    assert not explore(proposal).violated["sleep_in_atomic"]                       # madvise: mmap_sem only
+    assert explore(proposal.replace(caller="truncate")).violated["sleep_in_atomic"]  # i_mmap_lock, a spinlock
+    assert not explore(proposal.replace(caller="truncate", era="2012")).violated["sleep_in_atomic"]
+
+
+def test_munmap_keeps_the_fault_out_in_2_6_27_but_not_with_the_lockless_walk_of_2012():
+    """A fault that reads the pte after range_start: mmap_sem blocks it in 2.6.27 (get_user_pages under
+    down_read); get_user_pages_fast walks without mmap_sem, so in 2012 it reads the pte inside munmap."""
+    munmap = Scenario(op="zap", scheme="range", refmode="off", caller="munmap")
+    inside = position(munmap, "zap_pte_range: pte_offset_map_lock")       # after range_start, before the clear
+    free = position(munmap, "tlb_finish_mmu") + 1
+    assert simulate(munmap, interleave(munmap, inside, free)).violated() == ()
+    lockless = munmap.replace(era="2012")
+    assert "use_after_free" in simulate(lockless, interleave(lockless, inside, free)).violated()
+
+
+# -- reclaim ---------------------------------------------------------------------------------
+
+def test_reclaim_leaves_a_swap_entry_and_a_fault_maps_the_same_page_while_it_is_in_the_swap_cache():
+    scenario = Scenario(op="rmap", scheme="page_seq", refmode="pin")
+    freeze = position(scenario, "page_freeze_refs")
+    unmapped = simulate(scenario, ["vm"] * freeze)
+    assert unmapped.final.ptes[0].swapped and unmapped.final.pages[0].cached
+    trace = simulate(scenario, interleave(scenario, freeze - 1, vm_length(scenario)))
+    assert trace.violated() == ()
+
+
+def test_a_pin_defeats_reclaim_and_kvm_s_sequence_check_does_not():
+    """page_freeze_refs(page, 2) fails while an spte pins the page (KVM before notifiers, or a driver that
+    can install after invalidate_page); KVM's mmu_notifier_seq keeps the install from happening."""
+    for scheme, defeated in (("none", True), ("page", True), ("page_seq", False), ("range_seq", False)):
+        result = explore(Scenario(op="rmap", scheme=scheme, refmode="pin"))
+        assert result.violated["reclaim_defeated"] is defeated, scheme
+        assert not result.violated["use_after_free"] and not result.violated["stale"], scheme
+    assert labkit.core.invariants.invariant("reclaim_defeated").outcome
+
+
+# -- where each era calls the hooks -------------------------------------------------------------
+
+def test_2012_notifies_rmap_after_the_pte_unlock_and_2017_brackets_it():
+    old, unlocked, bracket = (Scenario(op="rmap", scheme="range_seq", refmode="off", era=era)
+                              for era in ("2.6.27", "2012", "2017"))
+    actions = vm_actions(old)
+    assert actions.index("kvm_mmu_notifier_invalidate_page: lock kvm->mmu_lock") < \
+        actions.index("try_to_unmap_one: pte_unmap_unlock")
+    actions = vm_actions(unlocked)
+    assert actions.index("kvm_mmu_notifier_invalidate_page: lock kvm->mmu_lock") > \
+        actions.index("try_to_unmap_one: pte_unmap_unlock")
+    actions = vm_actions(bracket)
+    assert not any("invalidate_page" in action for action in actions)
+    assert actions.index("kvm_mmu_notifier_invalidate_range_start: lock kvm->mmu_lock") < \
+        actions.index("try_to_unmap_one: page_check_address (takes the PTL)")
+
+
+def test_2012_cow_copies_before_range_start_and_releases_the_old_page_after_range_end():
+    actions = vm_actions(Scenario(op="cow", scheme="range_seq", refmode="pin", era="2012"))
+    copy = actions.index("do_wp_page: alloc_page_vma, cow_user_page (copy to the new page)")
+    start = actions.index("kvm_mmu_notifier_invalidate_range_start: lock kvm->mmu_lock")
+    end = max(i for i, action in enumerate(actions) if "invalidate_range_end" in action)
+    release = next(i for i, action in enumerate(actions) if "the reference taken above" in action)
+    assert copy < start and release > end
+
+
+def test_an_xpmem_sleeping_lock_taken_under_the_ptl_is_flagged():
+    """off_under_ptl installs while holding the PTL; XPMEM's lock is a sleeping lock."""
+    result = explore(Scenario(op="zap", scheme="none", refmode="off_under_ptl", secondary="xpmem"))
+    assert result.violated["sleep_in_atomic"]
+    trace = simulate(result.scenario, result.shortest["sleep_in_atomic"])
+    assert trace.moves[-1].step.action.startswith("xpmem_fault_handler: lock xpmem lock")
+    assert not explore(result.scenario.replace(refmode="off")).violated["sleep_in_atomic"]
+
+
+def test_every_era_cites_where_it_starts_and_names_a_fault_path():
+    for era in ERAS.values():
+        assert era.source and era.fault_site and era.summary
+    assert "2ec74c3ef2d8" in ERAS["2012"].source and "369ea8242c0f" in ERAS["2017"].source
+
+
+@pytest.mark.parametrize("args, words", [
+    (("rmap", "range_block", "2012"), "after the PTL is dropped"),
+    (("rmap", "range_block", "2.6.27"), "under the PTL"),
+    (("cow", "page", "2012"), "never told"),
+    (("rmap", "page", "2008-01", "xpmem"), "Lameter's rmap notifier"),
+    (("zap", "iotlb", "2.6.27"), "from 3.19"),
+])
+def test_kernel_notes_say_where_each_era_calls_the_hook(args, words):
+    assert words in kernel_note(*args)
+
+
+# -- the documentation's store-order example --------------------------------------------------
+
+STORE_ORDER = dict(op="cow2", refmode="off", secondary="iommu", era="2017")
+
+
+def test_a_device_told_only_at_range_end_sees_a_newer_store_before_an_older_one():
+    """Documentation/vm/mmu_notifier.rst: the clear of A was not paired with a notification, so the device
+    reads B's new value and A's old one."""
+    result = explore(Scenario(scheme="end_only", **STORE_ORDER))
+    assert result.complete and result.violated["store_order"]
+    trace = simulate(result.scenario, result.shortest["store_order"])
+    assert trace.violations[-1] == ("store_order",)
+    reads = [move for move in trace.moves if move.step.kind == "access"]
+    assert [trace.model.guest_targets[i] for i in range(len(reads))] == [1, 0]     # B, then A
+    assert result.states < 5000
+
+
+def test_invalidate_range_under_the_ptl_makes_the_store_order_violation_impossible():
+    result = explore(Scenario(scheme="iotlb", **STORE_ORDER))
+    assert result.complete and not any(result.violated.values()), result.summary()
+    before = explore(Scenario(scheme="iotlb", **{**STORE_ORDER, "era": "2012"}))
+    assert before.violated["store_order"], "no invalidate_range before 3.19: the device is never told"
+
+
+def test_a_device_told_only_at_range_end_can_use_a_page_the_mmu_gather_already_freed():
+    """Roedel, 2014: "the _end() notifier is called when all pages are potentially unmapped and already
+    freed" -- why invalidate_range is called before an mmu_gather frees its batch."""
+    assert explore(Scenario(op="zap", scheme="end_only", refmode="off", secondary="iommu",
+                            era="2017")).violated["use_after_free"]
+    assert not any(explore(Scenario(op="zap", scheme="iotlb", refmode="off", secondary="iommu",
+                                    era="2017")).violated.values())
+
+
+@pytest.mark.parametrize("op", ["zap", "rmap", "cow"])
+def test_the_interval_notifier_of_5_5_is_safe_without_a_page_reference(op):
+    for era in ("2.6.27", "2017"):
+        result = explore(Scenario(op=op, scheme="interval", refmode="off", era=era))
+        assert not any(result.violated.values()), result.summary()

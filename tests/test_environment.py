@@ -36,6 +36,8 @@ NOT_PINNED = {"python", "pip"}
 
 # Test-only tools: in the top-level environment.yml, never on Binder.
 TEST_ONLY = {"pytest", "nbval", "nbclient", "hypothesis", "playwright", "jupyter-repo2docker"}
+# The JupyterLite build (pyproject's [lite] extra, which make test installs): not on Binder either.
+LITE_ONLY = {"jupyterlite-core", "jupyterlite-pyodide-kernel"}
 
 
 def name(text: str) -> str:
@@ -62,7 +64,9 @@ def runtime_pins() -> dict[str, str]:
 
 
 def extra_pins() -> dict[str, str]:
-    return pins(pyproject()["project"]["optional-dependencies"]["test"])
+    """The extras 'make test' installs: [test] and [lite]."""
+    extras = pyproject()["project"]["optional-dependencies"]
+    return {**pins(extras["test"]), **pins(extras["lite"])}
 
 
 def constraints() -> dict[str, str]:
@@ -176,7 +180,7 @@ def test_binder_env_is_the_runtime_set_plus_voila(binder_env):
             f"binder/environment.yml: {pkg} {have.get(pkg)}, pyproject.toml pins {version}"
         )
     assert have.get("voila") == extra_pins()["voila"], "binder/environment.yml: voila (presentation mode)"
-    extra = TEST_ONLY & set(have)
+    extra = (TEST_ONLY | LITE_ONLY) & set(have)
     assert not extra, f"binder/environment.yml: test-only tools {sorted(extra)} do not belong on Binder"
     # labkit itself is installed by binder/postBuild, not resolved by conda or pip.
     assert "labkit" not in have and not binder_env.pip_other

@@ -5,7 +5,7 @@ PORT   ?= 8888
 PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: lab test present notebooks constraints clean
+.PHONY: lab test present notebooks constraints clean lite lite-offline serve-lite pyodide-core
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "labkit needs Python 3.11 or newer"' \
@@ -17,8 +17,12 @@ $(VENV)/.lab-installed: $(PY) pyproject.toml constraints.txt
 	$(VENV)/bin/jupyter labextension list 2>&1 | grep -q "bqplot.*enabled" || { echo "bqplot's lab extension is missing"; exit 1; }
 	@touch $@
 
+$(VENV)/.lite-installed: $(VENV)/.lab-installed
+	$(PIP) -e '.[lite]'
+	@touch $@
+
 $(VENV)/.test-installed: $(VENV)/.lab-installed
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[test,lite]'
 	@touch $@
 
 lab: $(VENV)/.lab-installed
@@ -47,8 +51,26 @@ notebooks: $(VENV)/.test-installed
 	for nb in notebooks/*.ipynb; do \
 	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
+# JupyterLite: the lab as static files, the kernel in the browser (lite/build.py says how).
+# make lite: site/, loading Pyodide from its CDN like a published site;
+# make lite-offline: site/ with Pyodide's core from the pyodide npm package (needs npm), no CDN.
+LITE_PORT ?= 8000
+lite: $(VENV)/.lite-installed
+	$(PY) lite/build.py --output site
+
+lite-offline: $(VENV)/.lite-installed
+	$(PY) lite/build.py --output site --offline
+
+pyodide-core: $(VENV)/.lite-installed
+	$(PY) lite/build.py --fetch-pyodide-core
+
+serve-lite:
+	@test -f site/jupyter-lite.json || { echo "site/ is not built: run make lite first"; exit 1; }
+	@echo "Serving site/ on http://127.0.0.1:$(LITE_PORT)/ (Ctrl-C stops it)."
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory site $(LITE_PORT)
+
 constraints: $(VENV)/.test-installed
 	{ head -3 constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^labkit'; } > constraints.new && mv constraints.new constraints.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache site lite/cache

@@ -4,25 +4,29 @@ VENV   ?= .venv
 PORT   ?= 8888
 PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
+# The JupyterLite build has a venv of its own: jupyterlite-pyodide-kernel installs a lab
+# extension that works only inside JupyterLite, and JupyterLab in .venv would load it and fail.
+LITE_VENV ?= .venv-lite
+LITE_PY    = $(LITE_VENV)/bin/python
 
 .PHONY: lab test present notebooks constraints clean lite lite-offline serve-lite pyodide-core
 
-$(PY):
+$(PY) $(LITE_PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "labkit needs Python 3.11 or newer"' \
 	  || { echo "labkit needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
-	@$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV). On Debian/Ubuntu: apt-get install python3-venv"; exit 1; }
+	@$(PYTHON) -m venv $(patsubst %/,%,$(dir $(@D))) || { echo "Could not create $(patsubst %/,%,$(dir $(@D))). On Debian/Ubuntu: apt-get install python3-venv"; exit 1; }
 
 $(VENV)/.lab-installed: $(PY) pyproject.toml constraints.txt
 	$(PIP) -e .
 	$(VENV)/bin/jupyter labextension list 2>&1 | grep -q "bqplot.*enabled" || { echo "bqplot's lab extension is missing"; exit 1; }
 	@touch $@
 
-$(VENV)/.lite-installed: $(VENV)/.lab-installed
-	$(PIP) -e '.[lite]'
+$(VENV)/.test-installed: $(VENV)/.lab-installed
+	$(PIP) -e '.[test]'
 	@touch $@
 
-$(VENV)/.test-installed: $(VENV)/.lab-installed
-	$(PIP) -e '.[test,lite]'
+$(LITE_VENV)/.installed: $(LITE_PY) pyproject.toml constraints.txt
+	$(LITE_PY) -m pip install --disable-pip-version-check -q -c constraints.txt -e '.[lite]'
 	@touch $@
 
 lab: $(VENV)/.lab-installed
@@ -44,8 +48,8 @@ present: $(VENV)/.lab-installed
 	$(VENV)/bin/voila $(NOTEBOOK) --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) \
 	  --strip_sources=True --show_tracebacks=False
 
-test: $(VENV)/.test-installed
-	$(PY) -m pytest
+test: $(VENV)/.test-installed $(LITE_VENV)/.installed
+	LABKIT_LITE_PYTHON=$(LITE_PY) $(PY) -m pytest
 
 notebooks: $(VENV)/.test-installed
 	for nb in notebooks/*.ipynb; do \
@@ -55,22 +59,36 @@ notebooks: $(VENV)/.test-installed
 # make lite: site/, loading Pyodide from its CDN like a published site;
 # make lite-offline: site/ with Pyodide's core from the pyodide npm package (needs npm), no CDN.
 LITE_PORT ?= 8000
-lite: $(VENV)/.lite-installed
-	$(PY) lite/build.py --output site
+lite: $(LITE_VENV)/.installed
+	$(LITE_PY) lite/build.py --output site
 
-lite-offline: $(VENV)/.lite-installed
-	$(PY) lite/build.py --output site --offline
+lite-offline: $(LITE_VENV)/.installed
+	$(LITE_PY) lite/build.py --output site --offline
 
-pyodide-core: $(VENV)/.lite-installed
-	$(PY) lite/build.py --fetch-pyodide-core
+pyodide-core: $(LITE_VENV)/.installed
+	$(LITE_PY) lite/build.py --fetch-pyodide-core
 
 serve-lite:
 	@test -f site/jupyter-lite.json || { echo "site/ is not built: run make lite first"; exit 1; }
 	@echo "Serving site/ on http://127.0.0.1:$(LITE_PORT)/ (Ctrl-C stops it)."
 	$(PYTHON) -m http.server --bind 127.0.0.1 --directory site $(LITE_PORT)
 
-constraints: $(VENV)/.test-installed
-	{ head -3 constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^labkit'; } > constraints.new && mv constraints.new constraints.txt
+# Both venvs, merged in pip freeze's order; a package at two versions is an error.
+constraints: $(VENV)/.test-installed $(LITE_VENV)/.installed
+	{ head -3 constraints.txt; { $(PY) -m pip freeze --exclude-editable; $(LITE_PY) -m pip freeze --exclude-editable; } \
+	  | grep -v '^labkit' | $(PY) -c "$$MERGE_FREEZES"; } > constraints.new && mv constraints.new constraints.txt
+
+define MERGE_FREEZES
+import sys
+from packaging.utils import canonicalize_name
+pins = {}
+for line in sys.stdin:
+    name = line.split("==")[0]
+    if pins.setdefault(canonicalize_name(name), line) != line:
+        sys.exit(f"the two venvs disagree: {pins[canonicalize_name(name)].strip()} and {line.strip()}")
+sys.stdout.writelines(sorted(pins.values(), key=lambda line: line.split("==")[0].lower()))
+endef
+export MERGE_FREEZES
 
 clean:
-	rm -rf $(VENV) .pytest_cache site lite/cache
+	rm -rf $(VENV) $(LITE_VENV) .pytest_cache site lite/cache

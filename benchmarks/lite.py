@@ -11,8 +11,8 @@ Prints
      gzip at level 6 would make of the same files (an estimate of a
      compressing host; nothing here measures one).
 
-Run:  .venv/bin/python -m pytest tests/browser/test_lite_browser.py   # writes the network log
-      .venv/bin/python benchmarks/lite.py [--skip-build]
+Run:  make test (or its browser smoke test)        # writes the network log
+      .venv-lite/bin/python benchmarks/lite.py [--skip-build]     # builds with the Python running it
 """
 
 import argparse

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Build the lab as a JupyterLite site: JupyterLab and a Python kernel (Pyodide) as static files.
 
-    python lite/build.py                    # site/: Pyodide from its CDN, as a published site does
-    python lite/build.py --offline          # self-contained: nothing is fetched from anywhere but the site
-    python lite/build.py --fetch-pyodide-core   # only fetch and verify the pyodide npm package
+    make lite               # .venv-lite/bin/python lite/build.py: site/, Pyodide from its CDN as a published site
+    make lite-offline       # ... --offline: self-contained, nothing is fetched from anywhere but the site
+    make pyodide-core       # ... --fetch-pyodide-core: only fetch and verify the pyodide npm package
+
+It runs in a venv of its own (.venv-lite, the [lite] extra): jupyterlite-pyodide-kernel
+installs a lab extension that works only in JupyterLite, and JupyterLab would load it.
 
 Why a script rather than a bare ``jupyter lite build``:
 

@@ -1,5 +1,8 @@
 """JupyterLite sites, built once per test session by lite/build.py (the command 'make lite' runs).
 
+The build runs in its own venv, .venv-lite (LABKIT_LITE_PYTHON names its
+Python; 'make test' creates it): jupyterlite-pyodide-kernel installs a lab
+extension that JupyterLab in .venv would load and fail on.
 ``lite_site`` is the default build, which loads Pyodide from its CDN as a
 published site does; ``offline_lite_site`` is the self-contained build, with
 Pyodide's core from the pyodide npm package.  The offline build needs that
@@ -12,7 +15,6 @@ import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD_SCRIPT = ROOT / "lite" / "build.py"
+LITE_PYTHON = ROOT / os.environ.get("LABKIT_LITE_PYTHON", ".venv-lite/bin/python")
+
+
+def lite_python() -> Path:
+    """The Python of .venv-lite; skipped without it on a developer's machine, a failure in CI."""
+    if not LITE_PYTHON.exists():
+        message = f"{LITE_PYTHON} is missing: 'make test' creates it ('make .venv-lite/.installed')"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return LITE_PYTHON
+
+
+def run_in_lite_venv(code: str) -> str:
+    """What ``code`` prints when run by .venv-lite's Python (where jupyterlite is installed)."""
+    proc = subprocess.run([str(lite_python()), "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
 
 
 def lite_build_module():
@@ -40,7 +60,7 @@ class BuiltSite:
 
 def build_site(output: Path, *options: str) -> BuiltSite:
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, str(BUILD_SCRIPT), "--output", str(output), *options],
+    proc = subprocess.run([str(lite_python()), str(BUILD_SCRIPT), "--output", str(output), *options],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"lite/build.py {' '.join(options)} failed:\n{proc.stdout}\n{proc.stderr}"
     return BuiltSite(output, time.monotonic() - started, proc.stdout)

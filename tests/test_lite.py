@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tomllib
 import zipfile
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,7 +22,7 @@ import pytest
 import yaml
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from conftest import ROOT, lite_build_module
+from conftest import ROOT, lite_build_module, run_in_lite_venv
 
 pytestmark = pytest.mark.lite
 
@@ -117,16 +116,26 @@ def test_site_notebooks_are_otherwise_the_repository_notebooks(lite_site):
                {k: v for k, v in ours.metadata.items() if k != "kernelspec"}, path
 
 
+SHIPPED_EXTENSIONS = """
+import json, runpy
+from importlib import metadata
+build = runpy.run_path("lite/build.py")
+print(json.dumps({dist: [metadata.version(dist), json.loads((build["extension_dir"](dist, name) / "package.json").read_text())["version"]]
+                  for dist, name in build["LAB_EXTENSIONS"].items()}))
+"""
+
+
 def test_widget_extensions_match_the_pinned_python_packages(lite_site, build):
     pinned = constraints()
     config = site_config(lite_site.path)
     assert sorted(e["name"] for e in config["federated_extensions"]) == sorted(build.LAB_EXTENSIONS.values()), \
         "the site has only the extensions the lab needs (nothing else from sys.prefix)"
+    shipped = json.loads(run_in_lite_venv(SHIPPED_EXTENSIONS))      # as installed in the build's venv
     for dist, name in build.LAB_EXTENSIONS.items():
-        assert metadata.version(dist) == pinned[canonicalize_name(dist)], f"{dist} is not the pinned version"
-        installed = json.loads((build.extension_dir(dist, name) / "package.json").read_text())
+        version, extension_version = shipped[dist]
+        assert version == pinned[canonicalize_name(dist)], f"{dist} {version} is not the pinned version"
         in_site = json.loads((lite_site.path / "extensions" / name / "package.json").read_text())
-        assert in_site["version"] == installed["version"], f"{name}: site {in_site['version']}, {dist} ships {installed['version']}"
+        assert in_site["version"] == extension_version, f"{name}: site {in_site['version']}, {dist} ships {extension_version}"
     # The JavaScript halves that the pinned Python packages ship (shared/brief/stack.md).
     assert json.loads((lite_site.path / "extensions" / "bqplot" / "package.json").read_text())["version"] == "0.6.1"
 
@@ -143,9 +152,12 @@ def test_site_wheels_are_the_pinned_pure_python_versions(lite_site, build):
         assert wheels[canonicalize_name(name)] == pinned[canonicalize_name(name)], name
 
 
-def test_default_site_loads_pyodide_from_its_cdn_and_never_asks_pypi(lite_site):
-    from jupyterlite_pyodide_kernel.constants import PYODIDE_CDN_URL
+def kernel_constant(name: str) -> str:
+    return run_in_lite_venv(f"from jupyterlite_pyodide_kernel import constants; print(constants.{name})").strip()
 
+
+def test_default_site_loads_pyodide_from_its_cdn_and_never_asks_pypi(lite_site):
+    PYODIDE_CDN_URL = kernel_constant("PYODIDE_CDN_URL")
     settings = kernel_settings(lite_site.path)
     assert settings["pyodideUrl"] == f"{PYODIDE_CDN_URL}/pyodide.mjs"
     assert settings["disablePyPIFallback"] is True, "an unrelated labkit is on the public index"
@@ -172,9 +184,7 @@ def test_offline_site_serves_pyodide_and_every_file_its_lock_names(offline_lite_
 
 
 def test_pinned_pyodide_is_the_one_the_kernel_expects(build):
-    from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
-
-    assert build.PYODIDE_VERSION == PYODIDE_VERSION
+    assert build.PYODIDE_VERSION == kernel_constant("PYODIDE_VERSION")
 
 
 def test_a_pyodide_core_that_fails_its_integrity_check_is_refused(build, tmp_path, monkeypatch):
@@ -262,7 +272,7 @@ def test_pages_workflow_publishes_what_make_lite_builds():
     permissions = {**workflow.get("permissions", {}), **deploy.get("permissions", {})}
     assert permissions.get("pages") == "write" and permissions.get("id-token") == "write"
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^lite:.*\n\t\$\(PY\) lite/build\.py --output site$", makefile, re.M)
+    assert re.search(r"^lite:.*\n\t\$\(LITE_PY\) lite/build\.py --output site$", makefile, re.M)
 
 
 def test_readme_nbgitpuller_link_opens_a_notebook_of_this_repository():

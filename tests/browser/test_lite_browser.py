@@ -229,12 +229,13 @@ def labkit_version() -> str:
                            "machine cannot reach; set LABKIT_LITE_CDN=1 where it can")
 def test_full_lab_runs_in_lite_with_pyodides_cdn(browser, lite_site, request):
     """The default (published) build: lab.ipynb's bqplot timelines, then 00's pandas tables, from the CDN."""
-    from jupyterlite_pyodide_kernel.constants import PYODIDE_CDN_URL
-
+    pyodide_url = json.loads((lite_site.path / "jupyter-lite.json").read_text())["jupyter-config-data"][
+        "litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]["pyodideUrl"]
+    cdn = pyodide_url.rsplit("/", 1)[0] + "/"
     server = StaticSite(lite_site.path)
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     elsewhere = []
-    context.on("request", lambda r: None if r.url.startswith((server.origin, PYODIDE_CDN_URL, "data:", "blob:"))
+    context.on("request", lambda r: None if r.url.startswith((server.origin, cdn, "data:", "blob:"))
                else elsewhere.append(r.url))
     page = open_page(context)
     request.module._PAGE = page

@@ -349,6 +349,8 @@ def remove_old_site(output: Path) -> None:
     """Remove a previous build, refusing to delete a folder that is not one."""
     if not output.exists():
         return
+    if not output.is_dir():
+        raise BuildError(f"{output} is a file, not a folder to build the site in")
     if output.resolve() in (ROOT, ROOT.parent, Path.home()) or (
             any(output.iterdir()) and not (output / "jupyter-lite.json").exists()):
         raise BuildError(f"{output} exists and is not a JupyterLite site: not deleting it")

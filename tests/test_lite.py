@@ -240,7 +240,7 @@ for module in pkgutil.walk_packages(labkit.__path__, "labkit."):
     if not module.name.startswith("labkit.widgets") and module.name != "labkit.__main__":
         importlib.import_module(module.name)
 trace = labkit.simulate(labkit.Scenario(op="zap", scheme="range", refmode="off"), "in_order")
-trace.status(len(trace.moves))
+labkit.narrate.status(trace, len(trace.moves))
 labkit.explore(labkit.Scenario(op="zap", scheme="range", refmode="pin")).summary()
 print(sorted({m.partition(".")[0] for m in set(sys.modules) - before} - set(sys.stdlib_module_names)))
 """

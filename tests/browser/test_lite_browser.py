@@ -39,8 +39,8 @@ print("simulate:", ", ".join(trace.violated()))
 for refmode in ("off", "pin"):
     print("explore:", labkit.explore(labkit.Scenario(op="zap", scheme="range", refmode=refmode)).summary())
 step = widgets.IntSlider(value=0, min=0, max=len(trace.moves), description="step")
-status = widgets.Label(trace.status(0))
-step.observe(lambda change: setattr(status, "value", trace.status(change.new)), "value")
+status = widgets.Label(labkit.narrate.status(trace, 0))
+step.observe(lambda change: setattr(status, "value", labkit.narrate.status(trace, change.new)), "value")
 widgets.VBox([step, status], _dom_classes=["lite-smoke"])
 """
 KERNEL_READY = 180_000        # ms: Pyodide's start on a 2-core machine, cold
@@ -187,11 +187,11 @@ def test_widget_slider_renders_and_its_kernel_callback_runs(lite):
     page = lite["page"]
     trace = labkit.simulate(labkit.Scenario(op="zap", scheme="range", refmode="off"), SCHEDULE)
     label = page.locator(".lite-smoke div.widget-label")
-    assert label.inner_text() == trace.status(0)
+    assert label.inner_text() == labkit.narrate.status(trace, 0)
     page.locator(".lite-smoke .noUi-handle").first.focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_function("(t) => document.querySelector('.lite-smoke div.widget-label').innerText === t",
-                           arg=trace.status(1), timeout=30_000)
+                           arg=labkit.narrate.status(trace, 1), timeout=30_000)
 
 
 def test_no_console_errors(lite):

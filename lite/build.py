@@ -64,7 +64,7 @@ DEFAULT_OUTPUT = ROOT / "site"
 #: (jupyterlite_pyodide_kernel.constants.PYODIDE_VERSION), and the npm
 #: registry's integrity for its tarball (``npm view pyodide@314.0.6 dist.integrity``).
 PYODIDE_VERSION = "314.0.6"
-PYODIDE_NPM_INTEGRITY = ("sha512-BKDTJyIqFxC4BExLqeRS3f5xvXZIjOt8C3zGLN/Cc7tFxSwvKVhVkchQQ2AGLOtR4YrVOIFxbV8poyDOOmWwxQ==")
+PYODIDE_NPM_INTEGRITY = "sha512-BKDTJyIqFxC4BExLqeRS3f5xvXZIjOt8C3zGLN/Cc7tFxSwvKVhVkchQQ2AGLOtR4YrVOIFxbV8poyDOOmWwxQ=="
 #: Pyodide runs this Python; wheels for the site are chosen for it.
 PYODIDE_PYTHON = "3.14"
 

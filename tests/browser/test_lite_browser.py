@@ -218,6 +218,26 @@ def test_a_request_that_would_leave_is_caught(browser, offline_lite_site):
         server.stop()
 
 
+def test_default_site_asks_only_pyodides_cdn(browser, lite_site):
+    """The published build, offline: its only requests elsewhere are for Pyodide, at the URL the site names."""
+    settings = json.loads((lite_site.path / "jupyter-lite.json").read_text())["jupyter-config-data"][
+        "litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
+    server = StaticSite(lite_site.path)
+    outside = []
+    context = offline_context(browser, server.origin, outside)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.origin}/lab/index.html?path={NOTEBOOK}")
+        deadline = time.monotonic() + KERNEL_READY / 1000
+        while settings["pyodideUrl"] not in outside and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        assert settings["pyodideUrl"] in outside, "the kernel never asked for Pyodide"
+        assert all(url == settings["pyodideUrl"] for url in outside), outside
+    finally:
+        context.close()
+        server.stop()
+
+
 def labkit_version() -> str:
     from importlib.metadata import version
     return version("labkit")

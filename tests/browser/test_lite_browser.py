@@ -131,6 +131,9 @@ def lite(browser, offline_lite_site, request):
         page.goto(f"{server.origin}/lab/index.html?path={NOTEBOOK}")
         page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=KERNEL_READY)
         milestones["notebook shown"] = {**server.total(), "seconds": round(time.monotonic() - started, 1)}
+        dialogs = page.locator(".jp-Dialog").all_inner_texts()     # a "Select Kernel" dialog would be here
+        # A notebook naming another kernel is switched to Pyodide's and so opens already modified.
+        modified = page.locator(".lm-TabBar-tab.jp-mod-dirty").count()
 
         cell(page, 0).locator(".jp-InputPrompt").click()
         page.keyboard.press("Shift+Enter")
@@ -145,7 +148,7 @@ def lite(browser, offline_lite_site, request):
         model_output = wait_for_output(page, 1, "explore:", 120_000)
         page.wait_for_selector(".lite-smoke .widget-slider", timeout=60_000)
         milestones["model and widget"] = {**server.total(), "seconds": round(time.monotonic() - started, 1)}
-        yield {"page": page, "outside": outside, "install": install_output, "model": model_output}
+        yield {"page": page, "outside": outside, "dialogs": dialogs, "modified": modified, "install": install_output, "model": model_output}
     finally:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "lite-smoke.png"), full_page=True)
@@ -159,6 +162,8 @@ def lite(browser, offline_lite_site, request):
 
 def test_notebook_opens_on_the_pyodide_kernel_without_a_kernel_dialog(lite):
     page = lite["page"]
+    assert lite["dialogs"] == []
+    assert lite["modified"] == 0, "the notebook was changed on opening: its kernelspec is not Pyodide's"
     assert page.locator(".jp-Dialog").count() == 0, page.locator(".jp-Dialog").all_inner_texts()
     assert "Python (Pyodide)" in page.locator(".jp-NotebookPanel-toolbar").inner_text()
 

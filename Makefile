@@ -1,4 +1,4 @@
-# Two commands: `make lab` and `make test`.  Everything goes into .venv.
+# Two commands: `make lab` and `make test`.  Everything goes into .venv (and the JupyterLite build into .venv-lite).
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 8888

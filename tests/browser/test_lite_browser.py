@@ -110,11 +110,13 @@ def cell(page, index: int):
     return page.locator(".jp-NotebookPanel .jp-Cell").nth(index)
 
 
-def wait_for_output(page, index: int, text: str, timeout: float) -> str:
+def wait_for_output(page, index: int, text: str, timeout: float, times: int = 1) -> str:
+    """Cell ``index``'s output once it holds ``text`` ``times`` times (outputs arrive in pieces)."""
     page.wait_for_function(
-        "([i, text]) => { const c = document.querySelectorAll('.jp-NotebookPanel .jp-Cell')[i];"
-        " return c && c.querySelector('.jp-OutputArea') && c.querySelector('.jp-OutputArea').innerText.includes(text); }",
-        arg=[index, text], timeout=timeout)
+        "([i, text, times]) => { const c = document.querySelectorAll('.jp-NotebookPanel .jp-Cell')[i];"
+        " const out = c && c.querySelector('.jp-OutputArea');"
+        " return out && out.innerText.split(text).length > times; }",
+        arg=[index, text, times], timeout=timeout)
     return cell(page, index).locator(".jp-OutputArea").inner_text()
 
 
@@ -145,8 +147,8 @@ def lite(browser, offline_lite_site, request):
         page.keyboard.press("Enter")
         page.keyboard.insert_text(MODEL_CELL)
         page.keyboard.press("Shift+Enter")
-        model_output = wait_for_output(page, 1, "explore:", 120_000)
-        page.wait_for_selector(".lite-smoke .widget-slider", timeout=60_000)
+        page.wait_for_selector(".lite-smoke .widget-slider", timeout=120_000)     # the cell's last output
+        model_output = wait_for_output(page, 1, "explore:", 30_000, times=2)       # and both explorations
         milestones["model and widget"] = {**server.total(), "seconds": round(time.monotonic() - started, 1)}
         yield {"page": page, "outside": outside, "dialogs": dialogs, "modified": modified, "install": install_output, "model": model_output}
     finally:
@@ -191,12 +193,11 @@ def test_model_runs_in_pyodide_and_agrees_with_cpython(lite):
 def test_widget_slider_renders_and_its_kernel_callback_runs(lite):
     page = lite["page"]
     trace = labkit.simulate(labkit.Scenario(op="zap", scheme="range", refmode="off"), SCHEDULE)
-    label = page.locator(".lite-smoke div.widget-label")
-    assert label.inner_text() == labkit.narrate.status(trace, 0)
+    label_reads = "(t) => { const l = document.querySelector('.lite-smoke div.widget-label'); return l && l.innerText === t; }"
+    page.wait_for_function(label_reads, arg=labkit.narrate.status(trace, 0), timeout=30_000)
     page.locator(".lite-smoke .noUi-handle").first.focus()
-    page.keyboard.press("ArrowRight")
-    page.wait_for_function("(t) => document.querySelector('.lite-smoke div.widget-label').innerText === t",
-                           arg=labkit.narrate.status(trace, 1), timeout=30_000)
+    page.keyboard.press("ArrowRight")          # the slider moves in the browser; the kernel's observer sets the label
+    page.wait_for_function(label_reads, arg=labkit.narrate.status(trace, 1), timeout=30_000)
 
 
 def test_no_console_errors(lite):

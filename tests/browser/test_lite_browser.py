@@ -29,12 +29,13 @@ from .conftest import ARTIFACTS, real_errors
 pytestmark = [pytest.mark.browser, pytest.mark.lite]
 
 NOTEBOOK = "00_start_here.ipynb"
-SCHEDULE = "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,fault,fault,fault,guest"
-#: Typed into a new cell under the install cell: the model, the explorer and a widget.
-MODEL_CELL = f"""\
+#: Typed into a new cell under the install cell: the model, the explorer and a widget.  The
+#: schedule: the fault reads the pte before the VM operation starts and installs after it ends.
+MODEL_CELL = """\
 import ipywidgets as widgets
 import labkit
-trace = labkit.simulate(labkit.Scenario(op="zap", scheme="range", refmode="off"), "{SCHEDULE}")
+scenario = labkit.Scenario(op="zap", scheme="range", refmode="off")
+trace = labkit.simulate(scenario, labkit.interleave(scenario, 0, labkit.vm_length(scenario)))
 print("simulate:", ", ".join(trace.violated()))
 for refmode in ("off", "pin"):
     print("explore:", labkit.explore(labkit.Scenario(op="zap", scheme="range", refmode=refmode)).summary())
@@ -44,6 +45,12 @@ step.observe(lambda change: setattr(status, "value", labkit.narrate.status(trace
 widgets.VBox([step, status], _dom_classes=["lite-smoke"])
 """
 KERNEL_READY = 180_000        # ms: Pyodide's start on a 2-core machine, cold
+
+
+def native_trace():
+    """MODEL_CELL's trace, computed here by CPython."""
+    scenario = labkit.Scenario(op="zap", scheme="range", refmode="off")
+    return labkit.simulate(scenario, labkit.interleave(scenario, 0, labkit.vm_length(scenario)))
 
 
 class StaticSite:
@@ -179,7 +186,7 @@ def test_first_cell_installs_labkit_from_the_site(lite):
 
 def test_model_runs_in_pyodide_and_agrees_with_cpython(lite):
     output = lite["model"]
-    trace = labkit.simulate(labkit.Scenario(op="zap", scheme="range", refmode="off"), SCHEDULE)
+    trace = native_trace()
     assert f"simulate: {', '.join(trace.violated())}" in output
     off = labkit.explore(labkit.Scenario(op="zap", scheme="range", refmode="off"))
     pin = labkit.explore(labkit.Scenario(op="zap", scheme="range", refmode="pin"))
@@ -192,7 +199,7 @@ def test_model_runs_in_pyodide_and_agrees_with_cpython(lite):
 
 def test_widget_slider_renders_and_its_kernel_callback_runs(lite):
     page = lite["page"]
-    trace = labkit.simulate(labkit.Scenario(op="zap", scheme="range", refmode="off"), SCHEDULE)
+    trace = native_trace()
     label_reads = "(t) => { const l = document.querySelector('.lite-smoke div.widget-label'); return l && l.innerText === t; }"
     page.wait_for_function(label_reads, arg=labkit.narrate.status(trace, 0), timeout=30_000)
     page.locator(".lite-smoke .noUi-handle").first.focus()

@@ -6,7 +6,7 @@ invalidate_page versus invalidate_range_start/end.
 
     >>> import labkit
     >>> trace = labkit.simulate(labkit.Scenario(op="zap", scheme="range", refmode="off"),
-    ...                         "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,fault,fault,fault,guest")
+    ...                         "fault,fault,fault,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,vm,fault,fault,fault,guest")
 
 The package is in layers, each importing only from the ones before it:
 

@@ -78,3 +78,19 @@ def test_explain_ends_each_counterexample_with_a_line_that_replays_it(capsys):
         trace = eval(replay, vars(labkit))        # noqa: S307 - our own output, in a test
         assert trace.scenario.caller == "munmap"
         assert trace.violations[-1]
+
+
+def test_the_readme_s_simulate_command_runs_and_shows_the_use_after_free():
+    """README.md's command line example is copied from here: keep them equal."""
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    schedule = re.search(r"--schedule (\S+)", readme).group(1)
+    assert main(["simulate", "--op", "zap", "--scheme", "range", "--refmode", "off", "--schedule", schedule]) == 0
+
+
+def test_the_package_docstring_example_runs():
+    import doctest
+
+    import labkit
+    assert doctest.testmod(labkit).failed == 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
+from .core.messages import shown
 from .core.model import Model
 from .core.program import link
 from .core.state import NOBODY, System, Thread
@@ -38,12 +39,12 @@ DEFAULTS = dict(secondary="kvm", era=DEFAULT_ERA, pages=1, vcpus=1, accesses=1, 
 
 def _choice(field: str, value, choices) -> None:
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{field}={value!r} is not valid; choose one of: {', '.join(map(str, choices))}")
+        raise ValueError(f"{field}={shown(value)} is not valid; choose one of: {', '.join(map(str, choices))}")
 
 
 def _count(field: str, value, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{field}={value!r} is not valid; it must be a whole number from {low} to {high}")
+        raise ValueError(f"{field}={shown(value)} is not valid; it must be a whole number from {low} to {high}")
 
 
 @dataclass(frozen=True, repr=False)
@@ -109,7 +110,7 @@ class Scenario:
         _choice("release", self.release, RELEASES)
         _choice("caller", self.caller, CALLERS)
         if not isinstance(self.allocator, bool):
-            raise ValueError(f"allocator={self.allocator!r} is not valid; choose True or False")
+            raise ValueError(f"allocator={shown(self.allocator)} is not valid; choose True or False")
         _count("pages", self.pages, 1, 16)
         _count("vcpus", self.vcpus, 1, 3)
         _count("accesses", self.accesses, 0, 4)
@@ -120,7 +121,7 @@ class Scenario:
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
         unknown = set(changes) - set(values)
         if unknown:
-            raise ValueError(f"Scenario has no field {sorted(unknown)}; fields: {', '.join(values)}")
+            raise ValueError(f"Scenario has no field {shown(sorted(unknown))}; fields: {', '.join(values)}")
         values["scheme"] = self.scheme_record      # unchanged unless named in changes
         values.update(changes)
         return Scenario(**values)
@@ -137,6 +138,13 @@ class Scenario:
         era = "" if self.era == DEFAULTS["era"] else f"@{self.era}"
         op = f"zap({self.caller})" if self.op == "zap" and self.caller != DEFAULTS["caller"] else self.op
         return f"{op}/{self.scheme}/{self.refmode}/{self.secondary}{era}"
+
+
+def checked(scenario, taker: str) -> Scenario:
+    """``scenario`` itself if it is a Scenario; a TypeError saying what ``taker`` takes otherwise."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"{taker} takes a labkit.Scenario, not the {type(scenario).__name__} {shown(scenario)}")
+    return scenario
 
 
 def fault_names(vcpus: int) -> tuple:

@@ -43,6 +43,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .kinds import ACCESS, RECLAIM
+from .messages import shown
 from .model import Model
 from .state import FREE, IN_USE, REUSED, System, backing, local, mapped
 
@@ -84,7 +85,7 @@ def invariant(name: str) -> Invariant:
     try:
         return BY_NAME[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown invariant {name!r}; choose from: {', '.join(INVARIANTS)}") from None
+        raise ValueError(f"unknown invariant {shown(name)}; choose from: {', '.join(INVARIANTS)}") from None
 
 
 # -- at every step ------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from .messages import shown
 from .program import Program
 from .state import System
 
@@ -69,4 +70,4 @@ class Model:
         try:
             return self.names.index(name)
         except ValueError:
-            raise ValueError(f"no thread named {name!r}; threads: {', '.join(self.names)}") from None
+            raise ValueError(f"no thread named {shown(name)}; threads: {', '.join(self.names)}") from None

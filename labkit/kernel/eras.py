@@ -38,6 +38,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from ..core.messages import shown
+
 RCU = "rcu_read_lock() around every callback (mm/mmu_notifier.c, 2.6.27)"
 I_MMAP_LOCK = "i_mmap_lock (a spinlock until 3.0) held in unmap_mapping_range"
 
@@ -102,4 +104,4 @@ def era_named(name) -> Era:
     try:
         return ERAS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"era={name!r} is not valid; choose one of: {', '.join(ERAS)}") from None
+        raise ValueError(f"era={shown(name)} is not valid; choose one of: {', '.join(ERAS)}") from None

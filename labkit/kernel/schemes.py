@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from ..core.kinds import COUNTER, READ_BEGIN, ZAP
+from ..core.messages import shown
 from ..core.program import Call, Step
 from ..core.state import System, counter, local, with_counter, with_local, with_spte
 from .locks import lock_mmu, unlock_mmu
@@ -380,4 +381,4 @@ def scheme_named(name) -> Scheme:
     try:
         return SCHEMES[name]
     except (KeyError, TypeError):
-        raise ValueError(f"scheme={name!r} is not valid; choose one of: {', '.join(SCHEMES)}") from None
+        raise ValueError(f"scheme={shown(name)} is not valid; choose one of: {', '.join(SCHEMES)}") from None

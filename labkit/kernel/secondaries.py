@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.messages import shown
+
 HARDWARE_INVALIDATES = "gru_hw_invalidates"
 
 
@@ -185,4 +187,4 @@ def secondary_named(name) -> Secondary:
     try:
         return SECONDARIES[name]
     except (KeyError, TypeError):
-        raise ValueError(f"secondary={name!r} is not valid; choose one of: {', '.join(SECONDARIES)}") from None
+        raise ValueError(f"secondary={shown(name)} is not valid; choose one of: {', '.join(SECONDARIES)}") from None

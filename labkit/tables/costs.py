@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 
 from ..core.kinds import ZAP
+from ..core.messages import shown
 from ..kernel.secondaries import secondary_named
 from ..scenario import Scenario
 from ..search.schedules import interleave, vm_length
@@ -42,7 +43,7 @@ class Costs:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{f.name}={value!r}: a cost is a number of nanoseconds, 0 or more")
+                raise ValueError(f"{f.name}={shown(value)}: a cost is a number of nanoseconds, 0 or more")
 
     def as_table(self):
         import pandas as pd

@@ -79,3 +79,53 @@ def test_a_schedule_without_an_order_is_refused(schedule):
     scenario = Scenario(op="zap", scheme="range", refmode="off")
     with pytest.raises(ValueError, match="ordered list of thread names"):
         simulate(scenario, schedule)
+
+
+def test_a_huge_value_comes_back_as_a_short_prefix():
+    """A 1 MB thread name must not come back as a 1 MB message (nor an int too long to print, nor a line break)."""
+    scenario = Scenario(op="zap", scheme="range", refmode="off")
+    for call in (lambda: simulate(scenario, ["x" * 10**6]), lambda: Scenario(op="x" * 10**6, scheme="range",
+                                                                                refmode="off"),
+                 lambda: Scenario(op="zap", scheme="range", refmode="off", pages=10**5000),
+                 lambda: Scenario(op="zap", scheme="range", refmode="off", era="a\nb")):
+        with pytest.raises(ValueError) as error:
+            call()
+        assert len(str(error.value)) < 200 and "\n" not in str(error.value)
+
+
+def test_shown_quotes_at_most_a_short_prefix_on_one_line():
+    from labkit.core.messages import LIMIT, shown
+
+    assert shown("stale") == "'stale'"
+    assert len(shown("x" * 10**6)) <= LIMIT and shown("x" * 10**6).startswith("'xxx")
+    assert len(shown(list(range(10**5)))) <= LIMIT
+    assert shown(10**5000) == "<int>"
+    assert shown("a\nb") == "'a\\nb'"
+
+
+@pytest.mark.parametrize("schedule, words", [
+    ("", "the schedule is empty"),
+    (" , ", "the schedule is empty"),
+    ("vm,,fault", "name 2 of the schedule 'vm,,fault' is empty"),
+    ("vm,fault,", "name 3 of the schedule 'vm,fault,' is empty"),
+    (iter(["vm"]), "a list_iterator is neither"),
+    (5, "a int is neither"),
+    (["vm", 3], "3 is not a name"),
+])
+def test_a_schedule_is_checked_at_the_door(schedule, words):
+    with pytest.raises(ValueError, match=words):
+        simulate(Scenario(op="zap", scheme="range", refmode="off"), schedule)
+
+
+def test_an_empty_list_is_the_schedule_where_nothing_has_run_yet():
+    trace = simulate(Scenario(op="zap", scheme="range", refmode="off"), [])
+    assert trace.moves == () and len(trace.states) == 1
+
+
+def test_interleave_checks_guest_after_and_its_scenario():
+    scenario = Scenario(op="rmap", scheme="page", refmode="off")
+    with pytest.raises(ValueError, match=r"guest_after='x': must be a whole number from 0 to"):
+        interleave(scenario, 0, 1, guest_after="x")
+    with pytest.raises(TypeError, match="interleave takes a labkit.Scenario, not the str 'zap'"):
+        interleave("zap", 0, 1)
+

@@ -13,12 +13,13 @@ from __future__ import annotations
 from ..core.engine import next_step, run
 from ..core.kinds import GET_PAGE, PTE_READ, UNLOCK
 from ..core.model import Model
-from ..scenario import Scenario, build
+from ..core.messages import shown
+from ..scenario import Scenario, build, checked
 
 
 def vm_length(scenario: Scenario) -> int:
     """How many steps the VM operation takes when it runs alone."""
-    return len(build(scenario).programs[0].steps)
+    return len(build(checked(scenario, "vm_length")).programs[0].steps)
 
 
 def interleave(scenario: Scenario, read_after: int, install_after: int, guest_after=None) -> tuple:
@@ -27,13 +28,15 @@ def interleave(scenario: Scenario, read_after: int, install_after: int, guest_af
     The guest accesses once the fault is done and at least ``guest_after``
     VM steps have run (default: ``install_after``); the allocator goes last.
     A thread that would be blocked yields to the others, so any pair of
-    numbers gives a complete, valid schedule.
+    numbers gives a complete, valid schedule.  ``guest_after`` is None or a
+    position like the other two.
     """
-    model = build(scenario)
+    model = build(checked(scenario, "interleave"))
     total = len(model.programs[0].steps)
-    for name, value in (("read_after", read_after), ("install_after", install_after)):
+    positions = (("read_after", read_after), ("install_after", install_after))
+    for name, value in positions + ((("guest_after", guest_after),) if guest_after is not None else ()):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= total:
-            raise ValueError(f"{name}={value!r}: must be a whole number from 0 to {total} (the VM's steps)")
+            raise ValueError(f"{name}={shown(value)}: must be a whole number from 0 to {total} (the VM's steps)")
     if install_after < read_after:
         raise ValueError(f"install_after={install_after} is before read_after={read_after}; "
                          "the fault installs what it read")

@@ -10,26 +10,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.engine import final_violations, in_order, is_done, named, next_step, quiescent, run, runnable
+from ..core.messages import shown
 from ..core.model import Model
-from ..scenario import Scenario, build
+from ..scenario import Scenario, build, checked
 
 
 def parse_schedule(schedule) -> tuple:
-    """Accept ``"vm,fault,guest"``, ``["vm", "fault"]`` or ``"in_order"``."""
+    """Accept ``"vm,fault,guest"``, ``["vm", "fault"]`` or ``"in_order"``; refuse anything else at the door.
+
+    A string is what a person typed: it must name at least one thread, and no
+    name between its commas may be empty (``"vm,,fault"`` is a typo, not a
+    schedule).  A list or tuple is what a program built: it may be empty (the
+    scheduler's "nothing has run yet").  Sets and dicts have no order to run in,
+    and iterators are refused too: one that never ends would hang the kernel.
+    """
     if isinstance(schedule, str):
-        if schedule == "in_order":
+        if schedule.strip() == "in_order":
             return ("in_order",)
-        return tuple(name.strip() for name in schedule.split(",") if name.strip())
+        names = tuple(name.strip() for name in schedule.split(","))
+        if not any(names):
+            raise ValueError("the schedule is empty: give thread names separated by commas, or 'in_order'")
+        if not all(names):
+            raise ValueError(f"name {names.index('') + 1} of the schedule {shown(schedule)} is empty "
+                             "(two commas in a row, or one at an end)")
+        return names
     if isinstance(schedule, (set, frozenset, dict)):
         raise ValueError(f"a schedule is an ordered list of thread names, not a {type(schedule).__name__}")
-    try:
-        names = tuple(schedule)
-    except TypeError:
-        raise ValueError(f"a schedule is a list of thread names or 'in_order', not {schedule!r}") from None
-    for name in names:
+    if not isinstance(schedule, (list, tuple)):
+        raise ValueError(f"a schedule is a list of thread names or 'in_order'; a {type(schedule).__name__} is neither")
+    for name in schedule:
         if not isinstance(name, str):
-            raise ValueError(f"a schedule is a list of thread names; {name!r} is not a name")
-    return names
+            raise ValueError(f"a schedule is a list of thread names; {shown(name)} is not a name")
+    return tuple(schedule)
 
 
 @dataclass(frozen=True)
@@ -79,8 +91,8 @@ def _refusal(model: Model, names: tuple, state, number: int) -> str:
     name = names[number - 1]
     t = model.index(name)
     if is_done(model, state, t):
-        return f"step {number}: thread {name!r} has finished; runnable: {_runnable(model, state)}"
-    return (f"step {number}: thread {name!r} is blocked at {next_step(model, state, t).action!r}; "
+        return f"step {number}: thread {shown(name)} has finished; runnable: {_runnable(model, state)}"
+    return (f"step {number}: thread {shown(name)} is blocked at {next_step(model, state, t).action!r}; "
             f"runnable: {_runnable(model, state)}")
 
 
@@ -90,9 +102,7 @@ def simulate(scenario: Scenario, schedule="in_order") -> Trace:
     A name whose thread is blocked or finished raises ValueError naming the
     threads that could run instead, so a hand-written schedule fails clearly.
     """
-    if not isinstance(scenario, Scenario):
-        raise TypeError(f"simulate takes a labkit.Scenario, not {type(scenario).__name__}")
-    model = build(scenario)
+    model = build(checked(scenario, "simulate"))
     names = parse_schedule(schedule)
     if names == ("in_order",):
         moves = run(model, in_order)

@@ -129,3 +129,12 @@ def test_interleave_checks_guest_after_and_its_scenario():
     with pytest.raises(TypeError, match="interleave takes a labkit.Scenario, not the str 'zap'"):
         interleave("zap", 0, 1)
 
+
+def test_verdicts_take_one_name_or_a_list_and_refuse_an_empty_one():
+    from labkit import verdicts
+
+    assert len(verdicts(ops="cow", schemes="none", refmodes="pin", secondaries="kvm")) == 1
+    with pytest.raises(ValueError, match="ops is empty: name at least one of: zap, rmap, cow"):
+        verdicts(ops=())
+    with pytest.raises(TypeError, match="refmodes=5: give one name or a list of names from: off, pin"):
+        verdicts(refmodes=5)

@@ -1,40 +1,74 @@
-"""explore: every interleaving of a scenario's threads, breadth first.
+"""explore: every interleaving of a scenario's threads, breadth first, within a budget of states.
 
-The state graph's nodes are :class:`~labkit.state.System` values, its edges
-the moves :func:`labkit.engine.successors` returns: the same step functions
-``simulate`` runs.  Breadth-first order makes the first schedule found to
-break an invariant a *shortest* one; it is rebuilt from parent links as a list
-of thread names that ``simulate`` replays to the same violation at its last
-step.
+The state graph's nodes are :class:`~labkit.core.state.System` values, its
+edges the moves :func:`labkit.core.engine.successors` returns: the same step
+functions ``simulate`` runs.  Breadth-first order makes the first schedule
+found to break an invariant a *shortest* one; it is rebuilt from parent links
+as a list of thread names that ``simulate`` replays to the same violation at
+its last step.
 
 Violations are not part of the state: an invariant is about reachability, so
 it is recorded on the edge (or, for the end-of-run checks, on the state) where
 it first shows, and the search goes on to find the others.
+
+Every search is bounded: each stored state costs memory, and each faulting
+vCPU multiplies the state space by about 27, so an unbounded search of a
+slightly larger scenario would take gigabytes and kill a Binder kernel.  A
+search stops before it would store more than ``max_states`` states (default
+:data:`DEFAULT_MAX_STATES`, sized below).  What a stopped search found is still definite —
+the schedule exists — but an invariant it did not find broken is *unknown*,
+never "safe": :meth:`Exploration.verdict` says ``yes``, ``no`` or ``unknown``.
 """
 from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from ..core.engine import quiescent, successors
 from ..core.invariants import INVARIANTS, end_violations, invariant
-from ..scenario import Scenario, build
+from ..core.messages import shown
+from ..scenario import Scenario, build, checked
+
+#: What one stored state costs, at most: the state itself, its parent link,
+#: its place in the queue and the dict's spare room.  ``benchmarks/budget.py``
+#: measures 380-451 bytes (peak RSS over states stored) on scenarios grown far
+#: past the budget, for every op and driver.
+STATE_BYTES = 460
+
+#: How many states a search stores unless told otherwise: 500,000 x STATE_BYTES
+#: is about 225 MB, so a search fits beside a notebook kernel (~100 MB) in
+#: Binder's 1-2 GB, and takes 10-20 s on one core.  Every default configuration
+#: needs fewer than 1,000 states, two faulting vCPUs about 25,000; three reach
+#: about 700,000 (a search there says *unknown* unless ``max_states`` is raised).
+DEFAULT_MAX_STATES = 500_000
+
+#: How many expanded states go by between two ``progress`` calls unless told otherwise.
+PROGRESS_EVERY = 50_000
+
+
+class Cancelled(Exception):
+    """Raise it from a ``progress`` callback to stop a search: ``explore`` lets it through unchanged."""
 
 
 @dataclass(frozen=True)
 class Exploration:
-    """What an exhaustive search of one scenario found.
+    """What an exhaustive search of one scenario found, or a search stopped by its budget established.
 
-    violated:   invariant -> True (some schedule breaks it) / False (none does);
-                None for invariants not asked about or, when the search was
-                cut short, not found before the bound.
+    violated:   invariant -> True (some schedule breaks it: definite, even in a
+                stopped search) / False (no schedule does: only a complete
+                search says so) / None (unknown: the search stopped first).
+                :meth:`verdict` says the same in words; use it to print one.
     shortest:   invariant -> the shortest schedule (thread names) breaking it, or None.
     states, transitions, terminal: counts of the search; ``outcomes`` is the
                 number of distinct final (ptes, sptes, pages) among terminal states;
                 ``deadlocks`` counts terminal states where a thread could not finish.
-    complete:   False when ``max_states`` stopped the search; ``message`` says so.
+    complete:   False when ``max_states`` stopped the search; ``message`` then
+                says where and how to go further, :meth:`summary` what it established.
+    depth:      every schedule of at most ``depth`` steps was searched (a
+                complete search: every schedule; ``depth`` is then the
+                longest shortest path to a state).
     """
 
     scenario: Scenario
@@ -49,49 +83,120 @@ class Exploration:
     complete: bool = True
     message: str = ""
     invariants: tuple = field(default=INVARIANTS)
+    depth: int = 0
 
     def can_violate(self, name: str) -> Optional[bool]:
-        _check_names((name,))
+        invariant(name)
         return self.violated.get(name)
 
+    def verdict(self, name: str) -> str:
+        """``"yes"`` (some schedule breaks ``name``), ``"no"`` (none does) or ``"unknown"``.
+
+        ``unknown`` when the search stopped at its budget before finding a
+        violation, or did not look for ``name`` at all: a search that has not
+        looked everywhere has proved nothing safe.
+        """
+        found = self.can_violate(name)
+        return "unknown" if found is None else "yes" if found else "no"
+
+    def found(self, answer: str) -> tuple:
+        """The invariants searched for whose verdict is ``answer`` (``"yes"``, ``"no"``, ``"unknown"``)."""
+        return tuple(name for name in self.invariants if self.verdict(name) == answer)
+
+    def unknown_words(self) -> str:
+        """What a stopped search established about the invariants it did not find broken ("" if none)."""
+        unknown = self.found("unknown")
+        if not unknown:
+            return ""
+        return (f"unknown: {', '.join(unknown)} (no schedule of up to {self.depth} steps breaks "
+                f"{'it' if len(unknown) == 1 else 'them'}; the search stopped at {self.states} states, "
+                "before trying every schedule)")
+
+    def verdict_words(self, nothing: str = "nothing") -> str:
+        """``use_after_free, stale``; ``nothing`` when a complete search found none; ``...; unknown: ...`` else."""
+        broken, unknown = ", ".join(self.found("yes")), self.unknown_words()
+        if not unknown:
+            return broken or nothing
+        return f"{broken}; {unknown}" if broken else unknown
+
     def summary(self) -> str:
-        found = [name for name in self.invariants if self.violated.get(name)]
-        verdict = ", ".join(found) if found else "no invariant can be broken"
-        return (f"{self.scenario.label()}: {verdict} "
-                f"({self.states} states, {self.transitions} transitions, {self.terminal} terminal)")
+        counts = f" ({self.states} states, {self.transitions} transitions, {self.terminal} terminal)"
+        return (f"{self.scenario.label()}: {self.verdict_words('no invariant can be broken')}"
+                f"{counts if self.complete else ''}")
 
 
-def _check_names(names) -> None:
-    for name in names:
+def _wanted(invariants) -> tuple:
+    """The invariants to look for, in the table's order: one name, or a list, tuple or set of names."""
+    if isinstance(invariants, str):
+        invariants = (invariants,)
+    if not isinstance(invariants, (list, tuple, set, frozenset)):
+        raise TypeError(f"invariants={shown(invariants)}: give one name or a list of names from: "
+                        f"{', '.join(INVARIANTS)}")
+    if not invariants:
+        raise ValueError(f"invariants is empty: name at least one of: {', '.join(INVARIANTS)}")
+    for name in invariants:
         invariant(name)
+    return tuple(name for name in INVARIANTS if name in invariants)
+
+
+def _budget(max_states) -> int:
+    if max_states is None:
+        return DEFAULT_MAX_STATES
+    if isinstance(max_states, bool) or not isinstance(max_states, int):
+        raise TypeError(f"max_states={shown(max_states)}: give a whole number of states, or None for "
+                        f"the default {DEFAULT_MAX_STATES}")
+    if max_states < 1:
+        raise ValueError(f"max_states={max_states}: must be 1 or more (None: the default {DEFAULT_MAX_STATES})")
+    return max_states
+
+
+def _check_progress(progress, progress_every) -> None:
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress={shown(progress)}: give a function progress(states, transitions) or None")
+    if isinstance(progress_every, bool) or not isinstance(progress_every, int):
+        raise TypeError(f"progress_every={shown(progress_every)}: give a whole number of states")
+    if progress_every < 1:
+        raise ValueError(f"progress_every={progress_every}: must be 1 or more")
 
 
 def explore(scenario: Scenario, invariants=INVARIANTS, max_states: Optional[int] = None,
-            progress: Optional[Callable[[int, int], None]] = None, progress_every: int = 50_000) -> Exploration:
+            progress: Optional[Callable[[int, int], None]] = None,
+            progress_every: int = PROGRESS_EVERY) -> Exploration:
     """Search every schedule of ``scenario`` and report which ``invariants`` can be broken.
 
-    ``max_states`` bounds the number of stored states (the result then says it
-    is incomplete); ``progress(states, transitions)`` is called every
-    ``progress_every`` states.
+    ``invariants`` is one name or a list (tuple, set) of names; the result
+    lists them in the table's order.  ``max_states`` is an exact bound on
+    the states stored: None means :data:`DEFAULT_MAX_STATES`, a larger number
+    raises the bound (there is no unbounded search: memory grows with the
+    states stored).  A search that would store one more stops, and its result
+    says *unknown* for every invariant it had not found broken.
+
+    ``progress(states, transitions)`` is called after every ``progress_every``
+    expanded states (evenly spaced in time), with the states stored and the
+    transitions followed so far.  Whatever it raises propagates out of
+    ``explore`` unchanged and ends the search: raise :class:`Cancelled` to
+    cancel one running in the background.
     """
-    if not isinstance(scenario, Scenario):
-        raise TypeError(f"explore takes a labkit.Scenario, not {type(scenario).__name__}")
-    invariants = tuple(invariants)
-    _check_names(invariants)
-    if max_states is not None and (isinstance(max_states, bool) or not isinstance(max_states, int) or max_states < 1):
-        raise ValueError(f"max_states={max_states!r}: must be a positive whole number or None")
+    checked(scenario, "explore")
+    wanted = _wanted(invariants)
+    budget = _budget(max_states)
+    _check_progress(progress, progress_every)
     started = time.perf_counter()
     model = build(scenario)
-    wanted = set(invariants)
     first: dict = {}                     # invariant -> (state, thread) of the edge, or (state, None)
-    parent = {model.initial: None}       # state -> (previous state, thread index)
+    parent = {model.initial: None}       # state -> the state it was first reached from (see _path)
     queue = deque([model.initial])
-    transitions = terminal = deadlocks = 0
+    transitions = terminal = deadlocks = expanded = depth = 0
+    level_end = 1                        # states stored when the current depth's last state was stored
     outcomes = set()
     complete = True
 
-    while queue:
+    while queue and complete:
         state = queue.popleft()
+        if expanded == level_end:        # the first state one step deeper: every shallower one is expanded
+            depth += 1
+            level_end = len(parent)
+        expanded += 1
         moves = successors(model, state)
         if not moves:
             terminal += 1
@@ -106,32 +211,39 @@ def explore(scenario: Scenario, invariants=INVARIANTS, max_states: Optional[int]
                     first[name] = (state, move.thread)
             if after in parent:
                 continue
-            parent[after] = (state, move.thread)
+            if len(parent) == budget:
+                complete = False
+                break
+            parent[after] = state
             if quiescent(model, after):
                 for name in end_violations(model, after):
                     if name in wanted and name not in first:
                         first[name] = (after, None)
             queue.append(after)
-        if progress is not None and len(parent) % progress_every < len(moves):
+        if progress is not None and expanded % progress_every == 0:
             progress(len(parent), transitions)
-        if max_states is not None and len(parent) >= max_states and queue:
-            complete = False
-            break
 
-    shortest = {name: (_path(model, parent, *first[name]) if name in first else None) for name in invariants}
-    violated = {name: (name in first) if complete or name in first else None for name in invariants}
-    message = "" if complete else (f"stopped at max_states={max_states} with {len(queue)} states unexplored: "
-                                   "verdicts of 'no' are unknown; raise --max-states or shrink the scenario")
-    return Exploration(scenario, violated, shortest, len(parent), transitions, terminal, len(outcomes),
-                       deadlocks, time.perf_counter() - started, complete, message, invariants)
+    shortest = {name: (_path(model, parent, *first[name]) if name in first else None) for name in wanted}
+    violated = {name: (name in first) if complete or name in first else None for name in wanted}
+    result = Exploration(scenario, violated, shortest, len(parent), transitions, terminal, len(outcomes),
+                         deadlocks, time.perf_counter() - started, complete, "", wanted, depth)
+    if complete:
+        return result
+    message = (f"stopped at max_states={budget} before every schedule was tried: raise max_states "
+               "(--max-states on the command line) or shrink the scenario to settle what is unknown")
+    return replace(result, message=message)
 
 
 def _path(model, parent, state, last_thread) -> tuple:
-    """Thread names from the initial state to ``state`` (then ``last_thread``, if the violation is an edge)."""
+    """Thread names from the initial state to ``state`` (then ``last_thread``, if the violation is an edge).
+
+    The parent links keep only the previous state (a thread number per state
+    would cost about 60 bytes more each); the thread is found again as the
+    first, in thread order, whose move leads there: the move that stored it.
+    """
     names = [] if last_thread is None else [model.names[last_thread]]
-    link = parent[state]
-    while link is not None:
-        previous, thread = link
-        names.append(model.names[thread])
-        link = parent[previous]
+    while parent[state] is not None:
+        previous = parent[state]
+        names.append(next(model.names[move.thread] for move in successors(model, previous) if move.after == state))
+        state = previous
     return tuple(reversed(names))

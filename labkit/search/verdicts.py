@@ -3,17 +3,21 @@
 One row per op x scheme x refmode x secondary.  Configurations that 2.6.27
 never had are kept, with a note saying what the model did with them (a range
 callback at rmap's invalidate_page site, a page-only driver on munmap that is
-never told), so that nothing disappears from the table silently.
+never told), so that nothing disappears from the table silently.  A search
+that its budget stopped says ``unknown`` where it had not found a violation
+(:meth:`~labkit.search.explore.Exploration.verdict`), never ``no``.
 """
 from __future__ import annotations
 
 from ..core.invariants import INVARIANTS
+from ..core.messages import shown
 from ..kernel.eras import AFTER_UNLOCK, DEFAULT_ERA, UNDER_PTL, era_named
 from ..kernel.fault import REFMODES
-from ..kernel.schemes import BUILTIN_SCHEMES, scheme_named
-from ..kernel.secondaries import THREAD_SECONDARIES, secondary_named
+from ..kernel.operations import OPS
+from ..kernel.schemes import BUILTIN_SCHEMES, SCHEMES, scheme_named
+from ..kernel.secondaries import SECONDARIES, THREAD_SECONDARIES, secondary_named
 from ..scenario import Scenario
-from .explore import explore
+from .explore import Exploration, explore
 
 #: The operations of the 2008 thread: the matrix's rows (``cow2``, the documentation's example, is asked for by name).
 MATRIX_OPS = ("zap", "rmap", "cow")
@@ -52,14 +56,30 @@ def _page_site(op: str, era) -> str | None:
     return {UNDER_PTL: "under the PTL", AFTER_UNLOCK: "after the PTL is dropped"}.get(hooks)
 
 
+def _names(field: str, value, choices) -> tuple:
+    """One name or a list/tuple of names, each once, in the order given; never empty."""
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{field}={shown(value)}: give one name or a list of names from: {', '.join(choices)}")
+    if not value:
+        raise ValueError(f"{field} is empty: name at least one of: {', '.join(choices)}")
+    return tuple(dict.fromkeys(value))
+
+
 def configurations(ops=MATRIX_OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, secondaries=THREAD_SECONDARIES,
-                   **fixed):
+                   **fixed) -> tuple:
     """Every Scenario of the matrix, in a fixed order (ops, then schemes, refmodes, secondaries).
 
-    Pairs that cannot exist are left out: a scheme that drives only some
-    secondaries (``gru``, ``iotlb``), a secondary that takes only some
-    schemes or reference modes (``iommu``).
+    Each of the four takes one name or a list of names; each name is checked
+    by ``Scenario``.  Pairs that cannot exist are left out: a scheme that
+    drives only some secondaries (``gru``, ``iotlb``), a secondary that takes
+    only some schemes or reference modes (``iommu``).  Choices that leave no
+    configuration at all are an error, not an empty table.
     """
+    ops, schemes = _names("ops", ops, OPS), _names("schemes", schemes, SCHEMES)
+    refmodes, secondaries = _names("refmodes", refmodes, REFMODES), _names("secondaries", secondaries, SECONDARIES)
+    found = []
     for op in ops:
         for scheme in schemes:
             record = scheme_named(scheme)
@@ -67,7 +87,12 @@ def configurations(ops=MATRIX_OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, s
                 for secondary in secondaries:
                     driver = secondary_named(secondary)
                     if _pairs(record, driver, refmode):
-                        yield Scenario(op=op, scheme=scheme, refmode=refmode, secondary=secondary, **fixed)
+                        found.append(Scenario(op=op, scheme=scheme, refmode=refmode, secondary=secondary, **fixed))
+    if not found:
+        raise ValueError(f"no configuration: schemes {', '.join(schemes)} with refmodes {', '.join(refmodes)} on "
+                         f"secondaries {', '.join(secondaries)} make no pair that can exist (a scheme may drive only "
+                         "some secondaries, a secondary take only some schemes or refmodes)")
+    return tuple(found)
 
 
 def _pairs(scheme, driver, refmode: str) -> bool:
@@ -76,40 +101,46 @@ def _pairs(scheme, driver, refmode: str) -> bool:
             and (not driver.refmodes or refmode in driver.refmodes))
 
 
+def row(result: Exploration) -> dict:
+    """One configuration's row: ``yes``/``no``/``unknown`` per invariant, and the search's counts."""
+    scenario = result.scenario
+    line = {"op": scenario.op, "scheme": scenario.scheme, "refmode": scenario.refmode,
+            "secondary": scenario.secondary}
+    line.update({name: result.verdict(name) for name in INVARIANTS})
+    line.update(states=result.states, seconds=result.seconds, transitions=result.transitions,
+                terminal=result.terminal, outcomes=result.outcomes, complete=result.complete,
+                note=kernel_note(scenario.op, scenario.scheme, scenario.era, scenario.secondary))
+    return line
+
+
 def verdicts(ops=MATRIX_OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, secondaries=THREAD_SECONDARIES,
              max_states=None, progress=None, **fixed):
-    """A DataFrame with one row per configuration: ``yes``/``no`` per invariant, and the search's counts.
+    """A DataFrame with one :func:`row` per configuration.
 
-    ``fixed`` passes other Scenario fields (era, pages, vcpus, ...) to every row.
+    ``fixed`` passes other Scenario fields (era, pages, vcpus, ...) to every
+    row; ``max_states`` bounds each search (None: the explorer's default).
     ``progress(done, total, exploration)`` is called after each row.
     """
     import pandas as pd
 
-    scenarios = list(configurations(ops, schemes, refmodes, secondaries, **fixed))
+    scenarios = configurations(ops, schemes, refmodes, secondaries, **fixed)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress={shown(progress)}: give a function progress(done, total, exploration) or None")
     rows = []
     for done, scenario in enumerate(scenarios, start=1):
         result = explore(scenario, max_states=max_states)
-        row = {"op": scenario.op, "scheme": scenario.scheme, "refmode": scenario.refmode,
-               "secondary": scenario.secondary}
-        for name in INVARIANTS:
-            verdict = result.violated[name]
-            row[name] = "unknown" if verdict is None else ("yes" if verdict else "no")
-        row.update(states=result.states, seconds=result.seconds, transitions=result.transitions,
-                   terminal=result.terminal, outcomes=result.outcomes, complete=result.complete,
-                   note=kernel_note(scenario.op, scenario.scheme, scenario.era, scenario.secondary))
-        rows.append(row)
+        rows.append(row(result))
         if progress is not None:
             progress(done, len(scenarios), result)
     return pd.DataFrame(rows)
 
 
+def csv_line(values: dict) -> str:
+    """One line of the CSV the CLI prints: exactly CSV_COLUMNS, seconds with three decimals."""
+    return ",".join(f"{values[column]:.3f}" if column == "seconds" else str(values[column])
+                    for column in CSV_COLUMNS) + "\n"
+
+
 def verdicts_csv(table) -> str:
-    """The CSV the CLI prints: exactly CSV_COLUMNS, seconds with three decimals."""
-    lines = [",".join(CSV_COLUMNS)]
-    for row in table.itertuples(index=False):
-        values = []
-        for column in CSV_COLUMNS:
-            value = getattr(row, column)
-            values.append(f"{value:.3f}" if column == "seconds" else str(value))
-        lines.append(",".join(values))
-    return "\n".join(lines) + "\n"
+    """The whole CSV of a :func:`verdicts` table, header first."""
+    return ",".join(CSV_COLUMNS) + "\n" + "".join(csv_line(values) for values in table.to_dict("records"))

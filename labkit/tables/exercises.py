@@ -26,6 +26,7 @@ import random
 from dataclasses import dataclass
 
 from ..core.invariants import INVARIANTS, TABLE
+from ..core.messages import shown
 from ..kernel.fault import REFMODES
 from ..kernel.schemes import BUILTIN_SCHEMES
 from ..scenario import Scenario, build
@@ -66,7 +67,7 @@ def parse_invariants(answer) -> frozenset:
         if word in _NOTHING:
             continue
         if word not in _WORDS:
-            raise ValueError(f"{item!r} is not an invariant; answer with names from: {', '.join(INVARIANTS)} "
+            raise ValueError(f"{shown(item)} is not an invariant; answer with names from: {', '.join(INVARIANTS)} "
                              "(or 'nothing')")
         found.add(_WORDS[word])
     return frozenset(found)
@@ -124,8 +125,7 @@ class Problem:
 
     def _truth(self) -> frozenset:
         if self.kind == "verdict":
-            result = explore(self.scenario)
-            return frozenset(name for name, hit in result.violated.items() if hit)
+            return frozenset(_explored(self.scenario).found("yes"))
         return frozenset(simulate(self.scenario, self.schedule()).violated())
 
     def _check_verdict(self, answer) -> str:
@@ -144,9 +144,9 @@ class Problem:
     def _check_fix(self, answer) -> str:
         scheme = str(answer).strip()
         if scheme not in FIX_SCHEMES:
-            raise ValueError(f"{answer!r} is not one of {', '.join(FIX_SCHEMES)}")
-        result = explore(self.scenario.replace(scheme=scheme))
-        broken = [name for name in INVARIANTS if result.violated[name]]
+            raise ValueError(f"{shown(answer)} is not one of {', '.join(FIX_SCHEMES)}")
+        result = _explored(self.scenario.replace(scheme=scheme))
+        broken = result.found("yes")
         if not broken:
             return f"{self.number}. right: no schedule of {result.scenario.label()} breaks anything ({result.states} states)."
         shortest = min(len(result.shortest[name]) for name in broken)
@@ -159,7 +159,7 @@ class Problem:
             return f"{self.number}. not graded: the schedule is empty; name (or click) the threads' steps in order."
         trace = simulate(self.scenario, names)
         if self.target in trace.violated():
-            par = len(explore(self.scenario).shortest[self.target])
+            par = len(_explored(self.scenario).shortest[self.target])
             return (f"{self.number}. broken, well done: {violation_words(trace, self.target)} "
                     f"(your schedule: {len(names)} steps; the shortest possible: {par}).")
         done = "" if trace.finished else " (not every thread has finished)"
@@ -172,12 +172,21 @@ class Problem:
         if self.kind in ("verdict", "story"):
             return f"{self.number}. {_names(self._truth())}"
         if self.kind == "fix":
-            safe = [s for s in FIX_SCHEMES if not any(explore(self.scenario.replace(scheme=s)).violated.values())]
+            safe = [scheme for scheme in FIX_SCHEMES
+                    if not _explored(self.scenario.replace(scheme=scheme)).found("yes")]
             return f"{self.number}. safe schemes: {', '.join(safe)}"
-        return f"{self.number}. shortest: {','.join(explore(self.scenario).shortest[self.target])}"
+        return f"{self.number}. shortest: {','.join(_explored(self.scenario).shortest[self.target])}"
 
     def __repr__(self) -> str:
         return f"Problem({self.number}, {self.kind}, {self.scenario.label()})"
+
+
+def _explored(scenario: Scenario):
+    """The complete search of ``scenario``: a search its budget stopped cannot grade anything (ValueError)."""
+    result = explore(scenario)
+    if not result.complete:
+        raise ValueError(f"{scenario.label()} is too large to grade: {result.message}")
+    return result
 
 
 def _schedule_of(answer) -> tuple:

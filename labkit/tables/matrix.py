@@ -49,8 +49,9 @@ def matrix(schemes=MATRIX_SCHEMES, **kwargs):
 
 
 def letters(row) -> str:
-    """``U``/``S``/``R``/``A`` for each invariant some schedule breaks, ``.`` when none is."""
-    return letters_of(name for name in INVARIANTS if row[name] == "yes")
+    """``U``/``S``/``R``/``A`` for each invariant some schedule breaks, ``?`` if some are unknown, else ``.``."""
+    return letters_of([name for name in INVARIANTS if row[name] == "yes"],
+                      [name for name in INVARIANTS if row[name] == "unknown"])
 
 
 def grid(table):
@@ -72,9 +73,8 @@ def growth(scenario, field: str, values):
     rows = []
     for value in values:
         found = explore(scenario.replace(**{field: value}))
-        broken = [name for name in INVARIANTS if found.violated[name]]
         rows.append({field: value, "states": found.states, "transitions": found.transitions,
-                     "terminal": found.terminal, "broken": ", ".join(broken) or "nothing"})
+                     "terminal": found.terminal, "broken": found.verdict_words()})
     return pd.DataFrame(rows)
 
 

@@ -14,9 +14,13 @@ from ..search.trace import simulate
 from .narrate import status
 
 
-def letters(broken) -> str:
-    """One letter per broken invariant (U, S, R, A), or ``.`` when nothing broke."""
-    return "".join(invariant(name).letter for name in broken) or "."
+#: The grids' mark for "some invariant unknown: the search stopped at its budget first".
+UNKNOWN = "?"
+
+
+def letters(broken, unknown=()) -> str:
+    """One letter per broken invariant (U, S, R, A), then ``?`` if some are ``unknown``; ``.`` when none broke."""
+    return "".join(invariant(name).letter for name in broken) + (UNKNOWN if unknown else "") or "."
 
 
 def scenarios(configurations, **fixed) -> list:
@@ -56,7 +60,8 @@ def verdict_table(configurations, columns=(), **fixed):
     """Exhaustive verdicts: for each configuration, which invariants some schedule breaks (and in how many steps).
 
     ``columns`` names Scenario fields to show beside the configuration
-    (``("era",)``, ``("release",)``).
+    (``("era",)``, ``("release",)``).  A cell is ``yes (n steps)``, ``no``, or
+    ``unknown`` when the search stopped at its budget first.
     """
     import pandas as pd
 
@@ -66,9 +71,8 @@ def verdict_table(configurations, columns=(), **fixed):
         row = {"configuration": scenario.label()}
         row.update({name: getattr(scenario, name) for name in columns})
         for name in INVARIANTS:
-            schedule = result.shortest[name]
-            steps = len(schedule) if schedule else 0
-            row[name] = f"yes ({steps} step{'s' if steps != 1 else ''})" if schedule else "no"
+            verdict, steps = result.verdict(name), len(result.shortest[name] or ())
+            row[name] = f"yes ({steps} step{'s' if steps != 1 else ''})" if verdict == "yes" else verdict
         row["states"] = result.states
         rows.append(row)
     return pd.DataFrame(rows)

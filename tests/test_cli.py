@@ -50,7 +50,9 @@ def test_explain_with_a_bound_says_the_search_stopped(capsys):
                          "--vcpus", "2", "--max-states", "40")
     assert code == 0
     assert "stopped at max_states=40" in err
-    assert "no violation found before the bound" in out
+    assert ("unknown: use_after_free, stale, refcount, sleep_in_atomic (no schedule of up to 3 steps breaks them; "
+            "the search stopped at 40 states, before trying every schedule)") in out
+    assert "no schedule breaks any invariant" not in out
 
 
 def test_simulate_prints_the_trace_and_the_verdict(capsys):
@@ -94,3 +96,56 @@ def test_the_package_docstring_example_runs():
 
     import labkit
     assert doctest.testmod(labkit).failed == 0
+
+
+def test_an_empty_name_in_a_list_is_an_error_naming_the_choices_not_all(capsys):
+    for value in ("", "zap,", ",zap"):
+        code, out, err = run(capsys, "verdicts", "--op", value)
+        assert code == 2 and out == ""
+        assert err == "error: op='' is not valid; choose one of: zap, rmap, cow\n", value
+
+
+def test_choices_that_leave_no_configuration_are_an_error(capsys):
+    code, _, err = run(capsys, "verdicts", "--scheme", "gru", "--secondary", "kvm")
+    assert code == 2 and err.startswith("error: no configuration: the schemes gru drive none of the secondaries kvm")
+
+
+def test_verdicts_cut_short_say_unknown_and_say_so_on_stderr(capsys):
+    code, out, err = run(capsys, "verdicts", "--csv", "--op", "zap", "--scheme", "range_seq", "--refmode", "pin",
+                         "--secondary", "kvm", "--max-states", "10")
+    assert code == 0
+    assert out.splitlines()[1].startswith("zap,range_seq,pin,kvm,unknown,unknown,unknown,unknown,10,")
+    assert err == ("note: 1 of 1 searches stopped at --max-states=10; their 'unknown' cells were not proven "
+                   "either way (--max-states raises the bound)\n")
+
+
+def test_a_usage_error_is_one_line_that_quotes_a_short_prefix(capsys):
+    code, _, err = run(capsys, "simulate", "--op", "zap", "--scheme", "range", "--refmode", "off",
+                       "--pages", "x" * 10**6)
+    assert code == 2 and len(err.splitlines()) == 1 and len(err) < 200
+    assert "argument --pages: 'xxxx" in err
+    code, _, err = run(capsys, "explain", "--op", "zap", "--scheme", "range", "--refmode", "off", "--max-states", "0")
+    assert code == 2 and "argument --max-states: 0 is not a positive number of states" in err
+
+
+def test_a_long_thread_name_comes_back_as_a_short_prefix(capsys):
+    code, _, err = run(capsys, "simulate", "--op", "zap", "--scheme", "range", "--refmode", "off",
+                       "--schedule", "vm," + "x" * 10**6)
+    assert code == 2 and len(err) < 200 and err.startswith("error: no thread named 'xxxx")
+
+
+def test_progress_waits_a_second_then_speaks_at_most_once_a_second(monkeypatch, capsys):
+    """Fast commands print nothing on stderr; a long one says how far it got, not more than once a second."""
+    from labkit import cli
+
+    now = [100.0]
+    monkeypatch.setattr(cli.time, "perf_counter", lambda: now[0])
+    progress = cli._Progress()
+    report = progress.search("zap/range/off/kvm", None)
+    for at, states in ((100.5, 10), (101.2, 20), (101.5, 30), (101.9, 40), (102.3, 50)):
+        now[0] = at
+        report(states, states * 2)
+    assert capsys.readouterr().err.splitlines() == [
+        "zap/range/off/kvm: 20 of at most 500000 states, 40 transitions so far",
+        "zap/range/off/kvm: 50 of at most 500000 states, 100 transitions so far",
+    ]

@@ -32,7 +32,7 @@ from .search.verdicts import CSV_COLUMNS, configurations, csv_line, row
 from .tables.narrate import events, numbered_steps, status, violation_words
 
 #: Expanded states between two looks at the clock during a search (a few hundredths of a second).
-PROGRESS_EVERY = 2_000
+CLOCK_EVERY = 2_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -202,7 +202,7 @@ def _verdicts(args) -> int:
     try:
         for done, scenario in enumerate(scenarios, start=1):
             prefix = f"[{done}/{len(scenarios)}] {scenario.label()}"
-            result = explore(scenario, max_states=args.max_states, progress_every=PROGRESS_EVERY,
+            result = explore(scenario, max_states=args.max_states, progress_every=CLOCK_EVERY,
                              progress=progress.search(prefix, args.max_states))
             with _held_back():
                 rows.append(row(result))
@@ -255,7 +255,7 @@ def _explain(args) -> int:
     scenario = _scenario(args)
     progress = _Progress()
     try:
-        result = explore(scenario, max_states=args.max_states, progress_every=PROGRESS_EVERY,
+        result = explore(scenario, max_states=args.max_states, progress_every=CLOCK_EVERY,
                          progress=progress.search(scenario.label(), args.max_states))
     except KeyboardInterrupt:
         raise KeyboardInterrupt(f"interrupted: the search of {scenario.label()} stopped after about "

@@ -44,8 +44,8 @@ present: VOILA_PORT = $(if $(filter file,$(origin PORT)),8866,$(PORT))
 present: $(VENV)/.lab-installed
 	@test -f $(NOTEBOOK) || { echo "$(NOTEBOOK) does not exist"; exit 1; }
 	@$(PY) -c 'import voila' 2>/dev/null || $(PIP) voila
-	@echo "Serving $(NOTEBOOK) with Voila on http://127.0.0.1:$(VOILA_PORT)/ (Ctrl-C stops it)."
-	$(VENV)/bin/voila $(NOTEBOOK) --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) \
+	@echo "Serving $(NOTEBOOK) with Voila on http://127.0.0.1:$(VOILA_PORT)/ — open the URL with the token printed below (Ctrl-C stops it)."
+	$(VENV)/bin/voila $(NOTEBOOK) --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --token \
 	  --strip_sources=True --show_tracebacks=False
 
 test: $(VENV)/.test-installed $(LITE_VENV)/.installed

@@ -35,8 +35,7 @@ GROWING = (
     dict(op="zap", scheme="range_seq", refmode="pin", vcpus=3, pages=8, accesses=4, attempts=4, caller="munmap"),
     dict(op="zap", scheme="range_block", refmode="off", secondary="xpmem", vcpus=3, pages=8, accesses=4,
          attempts=4, era="2017"),
-    dict(op="cow", scheme="range_seq", refmode="pin", secondary="xpmem", vcpus=3, pages=16, accesses=4,
-         attempts=4, era="2017"),
+    dict(op="cow2", scheme="range_seq", refmode="off", vcpus=3, pages=8, accesses=4, attempts=4, era="2017"),
 )
 
 
@@ -87,7 +86,7 @@ def main() -> None:
         traced = measure(fields, size, traced=True)
         per_state = rss["rss"] / rss["states"]
         worst = max(worst, per_state)
-        name = f"{rss['label']} pages={fields['pages']}" + (f" caller={fields['caller']}" if "caller" in fields else "")
+        name = f"{rss['label']} pages={fields['pages']}"
         print(f"{name:58s} {rss['states']:8d} {per_state:11.0f} {traced['traced'] / traced['states']:14.0f} "
               f"{rss['seconds']:7.1f}")
     print()

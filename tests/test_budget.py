@@ -13,7 +13,7 @@ from labkit.tables import matrix, stories
 from labkit.tables.exercises import worksheet
 
 SMALL = Scenario(op="zap", scheme="range", refmode="pin")               # 200-odd states: stale, nothing else
-#: Three faulting vCPUs on eight pages: millions of states (1.4 GB and 94 s before the budget existed).
+#: Three faulting vCPUs on eight pages: millions of states, gigabytes without the budget.
 GROWING = dict(op="rmap", scheme="range_seq", refmode="pin", vcpus=3, pages=8, accesses=4, attempts=4)
 
 

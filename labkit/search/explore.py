@@ -33,15 +33,16 @@ from ..scenario import Scenario, build, checked
 
 #: What one stored state costs, at most: the state itself, its parent link,
 #: its place in the queue and the dict's spare room.  ``benchmarks/budget.py``
-#: measures 373-450 bytes (peak RSS over states stored) on scenarios grown far
-#: past the budget, for every op and driver.
-STATE_BYTES = 460
+#: measures 383-476 bytes (peak RSS over states stored) on scenarios grown far
+#: past the budget (zap under each caller, rmap, cow2; KVM, the GRU, XPMEM).
+STATE_BYTES = 480
 
 #: How many states a search stores unless told otherwise: 500,000 x STATE_BYTES
-#: is about 225 MB, so a search fits beside a notebook kernel (~100 MB) in
-#: Binder's 1-2 GB, and takes 10-20 s on one core.  Every default configuration
-#: needs fewer than 1,000 states, two faulting vCPUs about 25,000; three reach
-#: about 700,000 (a search there says *unknown* unless ``max_states`` is raised).
+#: is about 240 MB, so a search fits beside a notebook kernel (~100 MB) in
+#: Binder's 1-2 GB, and takes 10-20 s on one core.  The default matrix needs
+#: at most 2,216 states per configuration, and 130,434 with two faulting
+#: vCPUs; three go past 3,000,000 (``benchmarks/explore.py --scaling``): a
+#: search there says *unknown* unless ``max_states`` is raised.
 DEFAULT_MAX_STATES = 500_000
 
 #: How many expanded states go by between two ``progress`` calls unless told otherwise.

@@ -6,7 +6,7 @@ import ipywidgets as widgets
 from ..kernel.eras import ERAS
 from ..kernel.fault import REFMODES
 from ..kernel.operations import CALLERS, OPS, RELEASES
-from ..kernel.schemes import SCHEMES
+from ..kernel.schemes import SCHEMES, scheme_named
 from ..kernel.secondaries import SECONDARIES
 from ..scenario import Scenario
 
@@ -20,14 +20,47 @@ REFMODE_TIPS = {
 }
 
 
+#: The Scenario fields the controls show, in the order they are laid out.
+FIELDS = ("op", "refmode", "scheme", "secondary", "era", "release", "caller")
+
+
 def _row(*children):
     return widgets.HBox(list(children), layout=widgets.Layout(flex_flow="row wrap"))
 
 
-class Controls:
-    """Widgets for op, scheme, refmode, secondary, era, release and caller; ``scenario()`` reads them."""
+def shown_fields(shown) -> tuple:
+    """Check ``shown`` (None for every control, or some of ``FIELDS``) and return it in layout order."""
+    if shown is None:
+        return FIELDS
+    if isinstance(shown, str):
+        shown = (shown,)
+    try:
+        names = tuple(shown)
+    except TypeError:
+        raise TypeError(f"controls={shown!r}: give a tuple of field names from {', '.join(FIELDS)}") from None
+    unknown = [name for name in names if name not in FIELDS]
+    if unknown:
+        raise ValueError(f"controls={names!r}: {', '.join(map(repr, unknown))} is not a control; "
+                         f"choose from {', '.join(FIELDS)}")
+    return tuple(name for name in FIELDS if name in names)
 
-    def __init__(self, scenario: Scenario):
+
+def fitting_secondary(scheme: str, secondary: str) -> str:
+    """``secondary``, unless ``scheme`` drives only other ones: then the first it drives (what the control does)."""
+    requires = scheme_named(scheme).requires
+    return requires[0] if requires and secondary not in requires else secondary
+
+
+class Controls:
+    """Widgets for op, scheme, refmode, secondary, era, release and caller; ``scenario()`` reads them.
+
+    Every widget exists (``controls.refmode``, ...) whatever ``shown`` says;
+    only the ``shown`` ones are laid out, so a chapter can show the one
+    control its claim is about while the others keep the scenario's values.
+    """
+
+    def __init__(self, scenario: Scenario, shown=None):
+        self.shown = shown_fields(shown)
         style = {"description_width": "initial"}
         self.op = widgets.ToggleButtons(options=[(OP_WORDS[o], o) for o in OPS], value=scenario.op,
                                         description="VM operation", style={**style, "button_width": "auto"},
@@ -46,10 +79,15 @@ class Controls:
         self.caller = widgets.Dropdown(options=list(CALLERS), value=scenario.caller, description="zap from",
                                        style=style)
         self.scheme_summary = widgets.HTML()
-        self.all = (self.op, self.scheme, self.refmode, self.secondary, self.era, self.release, self.caller)
-        self.widget = widgets.VBox([_row(self.op), _row(self.refmode),
-                                    _row(self.scheme, self.secondary, self.era, self.release, self.caller),
-                                    self.scheme_summary])
+        self.all = tuple(getattr(self, name) for name in FIELDS)
+        rows = [_row(getattr(self, name)) for name in ("op", "refmode") if name in self.shown]
+        rest = [getattr(self, name) for name in FIELDS[2:] if name in self.shown]
+        if rest:
+            rows.append(_row(*rest))
+        if "scheme" in self.shown:
+            rows.append(self.scheme_summary)
+        self.widget = widgets.VBox(rows)
+        self.widget.add_class("labkit-controls")
         self.refresh()
 
     def scenario(self, base: Scenario) -> Scenario:
@@ -59,7 +97,7 @@ class Controls:
                             caller=self.caller.value)
 
     def set(self, scenario: Scenario) -> None:
-        for name in ("op", "scheme", "refmode", "secondary", "era", "release", "caller"):
+        for name in FIELDS:
             getattr(self, name).value = getattr(scenario, name)
         self.refresh()
 
@@ -74,8 +112,7 @@ class Controls:
                                "mmap_sem for writing, so the fault's walk (under mmap_sem for reading) comes before "
                                "or after it" if zap else "only zap is reached from munmap or truncate")
         requires = SCHEMES[self.scheme.value].requires
-        if requires and self.secondary.value not in requires:
-            self.secondary.value = requires[0]
+        self.secondary.value = fitting_secondary(self.scheme.value, self.secondary.value)
         self.secondary.disabled = len(requires) == 1
         self.secondary.tooltip = (f"the {self.scheme.value} scheme drives only {' or '.join(requires)}"
                                   if requires else "which driver keeps the secondary entries")

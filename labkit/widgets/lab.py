@@ -45,10 +45,6 @@ from .worst import EXPLORE_LIMIT, Background, search
 SPEEDS = [("1 step/s", 1000), ("2 steps/s", 500), ("5 steps/s", 200), ("10 steps/s", 100)]
 #: A class can follow one step a second; faster speeds are a click away.
 DEFAULT_SPEED = 1000
-#: The schedule slider's readout names two VM steps ("0: before range_start – 7: after free"): let it be wide.
-CSS = """<style>
-.labkit-schedule .widget-readout { max-width: none; width: auto; min-width: 22em; text-align: left; overflow: visible; }
-</style>"""
 SLIDER_TIP = ("left handle: after which of the VM operation's steps the secondary fault reads the pte; "
               "right handle: after which it installs its entry")
 
@@ -101,12 +97,28 @@ def csv_link(trace) -> str:
     return f'<a download="{name}" href="data:text/csv;base64,{data}">download this trace as CSV ({name})</a>'
 
 
-def schedule_slider(places, read_after: int, install_after: int, description: str):
-    """The schedule slider: its positions are named by the VM operation's steps (``lanes.vm_places``)."""
-    return widgets.SelectionRangeSlider(
+def schedule_slider(places, read_after: int, install_after: int):
+    """The schedule slider and the words under it: its positions are named by the VM operation's steps.
+
+    The names come from ``lanes.vm_places`` ("0: before range_start", "7:
+    after free"); the words say what each handle means, in full, where the
+    slider's own readout would squeeze both names into one short box.
+    """
+    slider = widgets.SelectionRangeSlider(
         options=[(place, k) for k, place in enumerate(places)], index=(read_after, install_after),
-        description=description, style={"description_width": "initial"},
-        layout=widgets.Layout(width="780px"), continuous_update=True, tooltip=SLIDER_TIP)
+        description="fault reads | installs", style={"description_width": "initial"}, readout=False,
+        layout=widgets.Layout(width="520px"), continuous_update=True, tooltip=SLIDER_TIP)
+    slider.add_class("labkit-schedule")
+    words = widgets.HTML()
+    words.add_class("labkit-placement")
+
+    def describe(change=None):
+        read, install = slider.label
+        words.value = (f'<span style="font-size:12px">the fault reads the pte <b>{html.escape(read)}</b>'
+                       f" · installs its entry <b>{html.escape(install)}</b></span>")
+    slider.observe(describe, names="label")
+    describe()
+    return slider, words
 
 
 def clamp_placement(places, read_after, install_after):
@@ -143,9 +155,7 @@ class Lab:
         self.timeline = Timeline()
         self.controls = Controls(scenario, shown=controls)
         places = vm_places(build(scenario))
-        self.when = schedule_slider(places, *clamp_placement(places, read_after, install_after),
-                                    description="fault reads | installs")
-        self.when.add_class("labkit-schedule")
+        self.when, self.placement = schedule_slider(places, *clamp_placement(places, read_after, install_after))
         self.worst_button = widgets.Button(description="worst case", icon="bolt",
                                            tooltip="search every schedule and load the shortest that breaks an "
                                                    "invariant here")
@@ -174,9 +184,10 @@ class Lab:
         self.details = widgets.Accordion([self.table, widgets.VBox([self.csv, self.text])],
                                          titles=("events table", "text version ([Time N] table) and CSV"))
         self.widget = widgets.VBox([
-            self.timeline.style, widgets.HTML(CSS), self.controls.widget,
+            self.timeline.style, self.controls.widget,
             widgets.HBox([self.when, self.worst_button, self.scheduling, self.progress],
                          layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
+            self.placement,
             self.scheduler.widget, self.verdict, self.timeline.figure,
             widgets.HBox([self.play, self.cursor, self.speed], layout=widgets.Layout(align_items="center")),
             self.status, self.messages.widget, self.legend, self.details])

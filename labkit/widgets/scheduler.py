@@ -178,7 +178,6 @@ class Scheduler:
                 button.disabled, button.tooltip, note = True, f"{name} is blocked: waits for {why}", f"waits for {why}"
             else:
                 button.disabled, button.tooltip, note = False, f"next: {step.action}", "ready"
-            button.icon = "check" if step is None else ("lock" if button.disabled else "play")
             self.listings[name].value = self._listing(t, note)
         self.undo_button.disabled = not self.names
         self.reset_button.disabled = not self.names

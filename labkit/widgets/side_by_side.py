@@ -20,7 +20,7 @@ from ..search.schedules import interleave, vm_length
 from ..search.trace import simulate
 from . import palette
 from .guard import Messages, guard
-from .lab import CSS, DEFAULT_SPEED, SPEEDS, clamp_placement, schedule_slider, status_html, verdict_html
+from .lab import DEFAULT_SPEED, SPEEDS, clamp_placement, schedule_slider, status_html, verdict_html
 from .lanes import aligned, lane_names, story_positions, vm_places
 from .timeline import Timeline
 
@@ -68,8 +68,7 @@ class Compare:
         for side in self.sides:
             side.timeline.min_left_px = margin
         places = _places(left, right)
-        self.when = schedule_slider(places, *clamp_placement(places, read_after, install_after),
-                                    description="fault reads | installs")
+        self.when, self.placement = schedule_slider(places, *clamp_placement(places, read_after, install_after))
         self.cursor = widgets.IntSlider(min=0, max=1, description="story", layout=widgets.Layout(width="420px"))
         self.play = widgets.Play(min=0, max=1, interval=DEFAULT_SPEED)
         self.speed = widgets.Dropdown(options=SPEEDS, value=DEFAULT_SPEED, description="speed",
@@ -83,8 +82,7 @@ class Compare:
             "the VM operation's steps line up, and a step only one run has (a get_page, a check) gets a column "
             "of its own, blank on the other side. The cursor shows that moment on both sides.</div>"
             + palette.legend_html())
-        self.when.add_class("labkit-schedule")
-        self.widget = widgets.VBox([self.sides[0].timeline.style, widgets.HTML(CSS), self.when,
+        self.widget = widgets.VBox([self.sides[0].timeline.style, self.when, self.placement,
                                     *[side.widget for side in self.sides],
                                     widgets.HBox([self.play, self.cursor, self.speed]), self.messages.widget,
                                     self.legend])

@@ -68,15 +68,20 @@ def screenshot_on_failure(request):
             pass
 
 
-@pytest.fixture(scope="module")
+#: Each browser test module opens its own copy of lab.ipynb, so each JupyterLab page gets its own kernel
+#: (JupyterLab gives a second tab on the same notebook the first one's kernel).
+COPIES = {name: ROOT / "notebooks" / "lab.ipynb" for name in ("lab.ipynb", "sequence.ipynb", "monkey.ipynb")}
+
+
+@pytest.fixture(scope="session")
 def lab_server():
-    server = Server("lab", {"lab.ipynb": ROOT / "notebooks" / "lab.ipynb"})
+    server = Server("lab", COPIES)
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def voila_server():
-    server = Server("voila", {"lab.ipynb": ROOT / "notebooks" / "lab.ipynb"})
+    server = Server("voila", COPIES)
     yield server
     server.stop()

@@ -4,13 +4,16 @@ from __future__ import annotations
 import pytest
 
 from .conftest import open_page, real_errors
+from .figure import TEXTS, clipped, overlaps
 from .servers import open_and_run_all
 
 pytestmark = pytest.mark.browser
 
-LANES = ["pte[0]", "spte[0]", "page P", "vm", "fault", "guest", "allocator"]
+LANES = ["pte[0]", "fault remembers", "spte[0]", "page P", "PTL", "kvm->mmu_lock", "vm", "fault", "guest",
+         "allocator"]
+#: The veil is the only Lines mark drawn thicker than 100 px (bars are 16 px).
 VEIL = ("() => Array.from(document.querySelector('.labkit-lab .labkit-timeline').querySelectorAll('g.curve path.line'))"
-        ".filter(p => parseFloat(getComputedStyle(p).strokeWidth) === 326).map(p => p.style.stroke).join()")
+        ".filter(p => parseFloat(getComputedStyle(p).strokeWidth) > 100).map(p => p.style.stroke).join()")
 FIGURES = 3          # the lab, and the two sides of the comparison
 
 
@@ -49,12 +52,12 @@ def test_timeline_has_its_lanes_and_marks(page):
     counts = figure.evaluate("""svg => ({
         dots: svg.querySelectorAll('path.dot').length,
         bars: svg.querySelectorAll('g.curve path.line').length,
-        veil: Array.from(svg.querySelectorAll('g.curve path.line')).filter(p => parseFloat(getComputedStyle(p).strokeWidth) === 326).length,
+        veil: Array.from(svg.querySelectorAll('g.curve path.line')).filter(p => parseFloat(getComputedStyle(p).strokeWidth) > 100).length,
         labels: Array.from(svg.querySelectorAll('text')).map(t => t.textContent)})""")
-    assert counts["dots"] >= 20 + 2 + 1            # one per step, the two notifier calls, the pte clear
-    assert counts["bars"] >= 4                      # pte, spte, page in use, page free
-    assert counts["veil"] == 20 + 2                 # a column per step, step 0, and the x range anchor
-    for word in ("USE AFTER FREE", "range_start", "range_end", "clear pte", "FREED"):
+    assert counts["dots"] >= 18 + 2 + 1            # one per step, the two notifier calls, the pte clear
+    assert counts["bars"] >= 4 + 3 + 4              # pte, spte, page in use and free; memory; the locks
+    assert counts["veil"] == 18 + 2                 # a column per step, step 0, and the x range anchor
+    for word in ("USE AFTER FREE", "range_start", "range_end", "clear pte", "FREED", "pfn P"):
         assert any(word in text for text in counts["labels"]), word
 
 
@@ -65,7 +68,7 @@ def test_cursor_moves_in_the_browser(page):
     handle.focus()
     page.keyboard.press("ArrowLeft")
     page.wait_for_function(f"(b) => ({VEIL})() !== b", arg=before)
-    wait_status(page, "t => t.startsWith('step 14:')")
+    wait_status(page, "t => t.startsWith('step 13:')")
     page.keyboard.press("ArrowRight")
     wait_status(page, "t => t.includes('use after free')")
 
@@ -99,6 +102,22 @@ def test_scheduler_buttons_advance_the_trace(page):
     lab.get_by_role("button", name="reset").click()
     wait_status(page, "t => t.startsWith('step 0:')")
     lab.get_by_role("button", name="you are the scheduler").click()
+    wait_status(page, "t => t.includes('use after free')")
+
+
+def test_labels_never_overlap_and_are_never_clipped(page):
+    """Every figure on the page, for every secondary MMU (their entry names are the longest lane names)."""
+    lab = page.locator(".labkit-lab")
+    secondary = lab.locator(".widget-dropdown", has_text="secondary MMU").locator("select")
+    for name in ("gru", "xpmem", "kvm"):
+        secondary.select_option(name)
+        page.wait_for_function(f"() => Array.from(document.querySelectorAll('.labkit-lab .axis text'))"
+                               f".some(t => t.textContent.startsWith({name!r} === 'kvm' ? 'spte' : "
+                               f"{name!r} === 'gru' ? 'GRU' : 'XPMEM'))")
+        page.wait_for_timeout(300)
+        for figure in page.evaluate(TEXTS):
+            assert overlaps(figure) == [], name
+            assert clipped(figure) == [], name
     wait_status(page, "t => t.includes('use after free')")
 
 

@@ -68,9 +68,7 @@ def screenshot_on_failure(request):
             pass
 
 
-#: Each browser test module opens its own copy of lab.ipynb, so each JupyterLab page gets its own kernel
-#: (JupyterLab gives a second tab on the same notebook the first one's kernel).
-COPIES = {name: ROOT / "notebooks" / "lab.ipynb" for name in ("lab.ipynb", "sequence.ipynb", "monkey.ipynb")}
+COPIES = {"lab.ipynb": ROOT / "notebooks" / "lab.ipynb"}
 
 
 @pytest.fixture(scope="session")

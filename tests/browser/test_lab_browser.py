@@ -1,8 +1,9 @@
-"""The lab in a real browser: JupyterLab runs notebooks/lab.ipynb, Voila serves it, a student clicks."""
+"""The lab in JupyterLab: notebooks/lab.ipynb run once, one page shared by the tests of this module, in order."""
 from __future__ import annotations
 
 import pytest
 
+from .actions import check_after_monkey, monkey, worst_case_then_range_seq
 from .conftest import open_page, real_errors
 from .figure import TEXTS, clipped, overlaps
 from .servers import open_and_run_all
@@ -15,6 +16,7 @@ LANES = ["pte[0]", "fault remembers", "spte[0]", "page P", "PTL", "kvm->mmu_lock
 VEIL = ("() => Array.from(document.querySelector('.labkit-lab .labkit-timeline').querySelectorAll('g.curve path.line'))"
         ".filter(p => parseFloat(getComputedStyle(p).strokeWidth) > 100).map(p => p.style.stroke).join()")
 FIGURES = 3          # the lab, and the two sides of the comparison
+ACTIONS = 100        # the monkey's, here; Voila's page gets more (it is faster)
 
 
 @pytest.fixture(scope="module")
@@ -121,23 +123,13 @@ def test_labels_never_overlap_and_are_never_clipped(page):
     wait_status(page, "t => t.includes('use after free')")
 
 
+def test_worst_case_then_another_notifier_draws_the_new_notifier(page):
+    worst_case_then_range_seq(page)
+
+
+def test_a_monkey_finds_no_error_and_the_page_agrees_with_the_kernel(page):
+    check_after_monkey(page, monkey(page, ACTIONS, "jupyterlab"))
+
+
 def test_no_console_errors(page):
     assert real_errors(page) == []
-
-
-def test_voila_serves_the_lab(browser, voila_server, request):
-    page = open_page(browser)
-    request.module._PAGE = page
-    try:
-        page.goto(voila_server.url("voila/render/lab.ipynb"))
-        page.wait_for_function(f"document.querySelectorAll('.labkit-timeline svg.svg-figure').length >= {FIGURES}",
-                               timeout=60_000)
-        wait_status(page, "t => t.includes('use after free')")
-        page.locator(".labkit-lab").get_by_role("button", name="pin", exact=True).click()
-        page.wait_for_function("() => document.querySelector('.labkit-lab .labkit-verdict').innerText.includes('is safe')")
-        wait_status(page, "t => !t.includes('use after free')")   # a separate widget, a separate message
-        assert "use after free" not in status(page)
-        assert "Traceback" not in page.inner_text("body")
-        assert real_errors(page) == []
-    finally:
-        page.close()

@@ -1,8 +1,11 @@
-"""A monkey in JupyterLab and in Voila: seeded random actions over every control of the lab and the comparison.
+"""What the browser tests do to a lab: the issue's sequence, and a monkey's random actions.
 
-Actions are sent as fast as a quick student clicks (no waiting for the
-kernel between them), so the kernel sees overlapping changes, searches
-started and cancelled, the scheduler switched on mid-play.  At the end, once
+``worst_case_then_range_seq`` is the sequence that once left the old range
+trace drawn while the message spoke of range_seq.  ``monkey`` sends seeded
+random actions over every control of the lab and the comparison as fast as
+a quick student clicks (no waiting for the kernel between them), so the
+kernel sees overlapping changes, searches started and cancelled, the
+scheduler switched on mid-play.  ``check_after_monkey`` then asserts, once
 Play is stopped and the page has settled: no console error, no page error,
 no traceback or stderr output, no "something went wrong" message, the
 timeline redrawn for the final run, and the status line equal to the one
@@ -12,16 +15,57 @@ from __future__ import annotations
 
 import random
 
-import pytest
+from .conftest import real_errors
+from .lab_page import expected_status, scenario_of, settle
 
-from .conftest import open_page, real_errors
-from .lab_page import expected_status, settle
-from .servers import open_and_run_all
-
-pytestmark = pytest.mark.browser
-FIGURES = 3
-ACTIONS = 150          # per page: 300 in all
 SEED = 20080131
+
+
+def message_says(page, words: str, timeout=60_000) -> None:
+    page.wait_for_function("(w) => document.querySelector('.labkit-lab .labkit-message').innerText.includes(w)",
+                           arg=words, timeout=timeout)
+
+
+def worst_case_then_range_seq(page) -> None:
+    """Worst case on zap/range/off, then the notifier range_seq: the page must show range_seq's run."""
+    lab = page.locator(".labkit-lab")
+    lab.locator(".labkit-worst").click()
+    message_says(page, "worst case: the shortest schedule that breaks use after free")
+    assert "broken" in lab.locator(".labkit-verdict").inner_text()
+    lab.get_by_label("notifier", exact=True).select_option("range_seq")
+    message_says(page, "no schedule of zap/range_seq/off/kvm breaks any invariant")
+    seen = settle(page)
+    assert scenario_of(seen).scheme == "range_seq"
+    assert "is safe" in seen["verdict"] and "use after free" not in seen["status"]
+    assert seen["status"] == expected_status(seen)
+    assert int(seen["steps"]) + 2 == seen["veil"]          # the figure was redrawn for that run
+    assert "Traceback" not in page.inner_text("body")
+    assert real_errors(page) == []
+
+
+def monkey(page, actions: int, seed) -> list:
+    """``actions`` seeded random actions; returns what was done (for failure messages)."""
+    page.set_default_timeout(2_000)        # a click on a control the kernel just disabled gives up fast
+    rng = random.Random(f"{SEED}-{seed}")
+    done = []
+    try:
+        for _ in range(actions):
+            done.append(act(page, rng))
+            if rng.random() < 0.15:
+                page.wait_for_timeout(rng.choice([50, 200, 600]))
+    finally:
+        page.set_default_timeout(30_000)
+    return done
+
+
+def check_after_monkey(page, done: list) -> None:
+    seen = stop_and_settle(page)
+    assert real_errors(page) == [], done
+    assert page.locator('[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0, done
+    body = page.inner_text("body")
+    assert "Traceback" not in body and "something went wrong" not in body, done
+    assert int(seen["steps"]) + 2 == seen["veil"], (seen, done)     # the timeline shows the final run
+    assert seen["status"] == expected_status(seen), (seen, done)
 
 
 def _pick(page, selector: str, rng):
@@ -111,31 +155,3 @@ def stop_and_settle(page) -> dict:
     return settle(page)
 
 
-@pytest.mark.parametrize("where", ["jupyterlab", "voila"])
-def test_a_monkey_finds_no_error_and_the_page_agrees_with_the_kernel(where, browser, request):
-    page = open_page(browser)
-    request.module._PAGE = page
-    try:
-        if where == "jupyterlab":
-            open_and_run_all(page, request.getfixturevalue("lab_server"), "monkey.ipynb", FIGURES)
-        else:
-            page.goto(request.getfixturevalue("voila_server").url("voila/render/monkey.ipynb"))
-            page.wait_for_function(f"document.querySelectorAll('.labkit-timeline svg.svg-figure').length >= {FIGURES}",
-                                   timeout=60_000)
-        page.set_default_timeout(2_000)        # a click on a control the kernel just disabled gives up fast
-        rng = random.Random(f"{SEED}-{where}")
-        done = []
-        for _ in range(ACTIONS):
-            done.append(act(page, rng))
-            if rng.random() < 0.15:
-                page.wait_for_timeout(rng.choice([50, 200, 600]))
-        page.set_default_timeout(30_000)
-        seen = stop_and_settle(page)
-        assert real_errors(page) == [], done
-        assert page.locator('[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0, done
-        body = page.inner_text("body")
-        assert "Traceback" not in body and "something went wrong" not in body, done
-        assert int(seen["steps"]) + 2 == seen["veil"], (seen, done)     # the timeline shows the final run
-        assert seen["status"] == expected_status(seen), (seen, done)
-    finally:
-        page.close()

@@ -31,7 +31,7 @@ from ..core.invariants import invariant
 from ..core.kinds import REUSE
 from ..scenario import Scenario, build
 from ..search.schedules import interleave
-from ..search.trace import simulate
+from ..search.trace import in_order_schedule, simulate
 from ..tables.export import time_table, trace_csv
 from ..tables.narrate import events, freed_at, status
 from . import palette
@@ -373,11 +373,21 @@ class Lab:
     def _scheduled(self, names) -> None:
         self._load(self.scheduler.trace, cursor=len(names))
 
+    def _whole_run(self) -> int:
+        """How many steps a whole run of this configuration takes (in order): the scheduler's figure is that
+        wide from its first step, so it fills from the left as the student clicks instead of rescaling."""
+        return len(in_order_schedule(build(self.scenario)))
+
     def _cursor_moved(self, change=None) -> None:
         step = self.cursor.value         # not change["new"]: a search landing meanwhile may have moved it
+        if self.trace is None:
+            return
+        if step > len(self.trace.moves):
+            # a run of 0 steps still has a slider to 1 (noUiSlider refuses an empty range): stay at the end
+            self.cursor.value = len(self.trace.moves)
+            return
         self.timeline.set_cursor(step)
-        if self.trace is not None and 0 <= step <= len(self.trace.moves):
-            self.status.value = status_html(self.trace, step)
+        self.status.value = status_html(self.trace, step)
 
     # -- keeping the widgets in step ------------------------------------------
 
@@ -398,6 +408,7 @@ class Lab:
     def _refresh_buttons(self) -> None:
         scheduling = self.mode == "scheduler"
         self.when.disabled = scheduling
+        self.placement.layout.display = "none" if scheduling else None
         self.worst_button.disabled = scheduling
         why = "you are the scheduler: your clicks are the schedule (switch it off to use this)"
         self.when.tooltip = why if scheduling else SLIDER_TIP
@@ -418,7 +429,7 @@ class Lab:
         if cursor is None:
             broken = [k for k, names in enumerate(trace.violations, start=1) if names]
             cursor = broken[0] if broken else n
-        self.timeline.show(trace)
+        self.timeline.show(trace, x_max=self._whole_run() if self.mode == "scheduler" else None)
         self.verdict.value = verdict_html(trace)
         for widget in (self.play, self.cursor):
             if n >= widget.max:

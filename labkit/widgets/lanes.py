@@ -499,8 +499,12 @@ def aligned(d: Drawing, xs: list) -> Drawing:
 # -- labels that do not overlap ---------------------------------------------------------
 
 def text_px(text: str, size: float, bold: bool = False) -> float:
-    """A generous estimate of how wide ``text`` is in a sans-serif font of ``size`` px."""
-    width = sum(0.74 if c.isupper() else 0.36 if c in " .,:;'|!il" else 0.6 for c in text) * size
+    """A generous estimate of how wide ``text`` is in a sans-serif font of ``size`` px.
+
+    Measured in chromium (DejaVu Sans): "range_active++" at 10 px is 73 px
+    wide, 0.52 of the size per character; the estimate allows 0.56.
+    """
+    width = sum(0.74 if c.isupper() else 0.36 if c in " .,:;'|!il" else 0.56 for c in text) * size
     return width * (1.1 if bold else 1.0)
 
 

@@ -346,24 +346,32 @@ def test_every_dot_is_labelled_by_its_own_step(scheme):
         assert "range_active--" in d.dot_text and not any("seq" in text for text in d.dot_text)
 
 
-def test_dot_words_never_overlap_and_alarms_stay_inside_the_plot():
-    """The layout, with the widths the timeline assumes: no two placed words share pixels."""
-    from labkit.widgets.lanes import place, text_px
-    from labkit.widgets.timeline import DOT_TEXT_PX
+def test_labels_never_overlap_and_stay_inside_the_plot():
+    """The layout, with the widths the timeline assumes: no two words of a row share pixels, none sticks out."""
+    from labkit.widgets.lanes import text_px
+    from labkit.widgets.timeline import ALARM_PX, DOT_TEXT_PX
     for scheme in labkit.SCHEMES:
         lab = Lab(scheme=scheme, secondary="gru" if scheme == "gru" else "kvm", release="after_end")
         lab.worst_case()
         timeline, d = lab.timeline, lab.timeline.drawn
-        px = timeline.px_per_x(d.span + 1)
-        for mark in (timeline.above, timeline.below, timeline.alarm_top, timeline.alarm_low):
-            spans = sorted((x * px - text_px(t, DOT_TEXT_PX) / 2, x * px + text_px(t, DOT_TEXT_PX) / 2, y)
+        right = d.span + 1
+        px = timeline.px_per_x(right)
+        for mark, size, bold in ((timeline.above, DOT_TEXT_PX, False), (timeline.below, DOT_TEXT_PX, False),
+                                 (timeline.alarm_top, ALARM_PX, True), (timeline.alarm_low, ALARM_PX, True)):
+            spans = sorted((x - text_px(t, size, bold) / 2 / px, x + text_px(t, size, bold) / 2 / px, y)
                            for x, y, t in zip(mark.x, mark.y, mark.text) if t)
             for (a0, a1, y), (b0, _, z) in zip(spans, spans[1:]):
                 assert y != z or a1 <= b0, (scheme, mark.text)
-        assert len(place([(0, "vm", "lock"), (0.1, "vm", "lock"), (0.2, "vm", "lock")], px, 2, 10)) == 3
-        for x, text in zip(timeline.alarm_top.x, timeline.alarm_top.text):
-            half = text_px(text, 13, bold=True) / 2 / px
-            assert -0.5 <= x - half and x + half <= d.span + 1, (scheme, text)
+            assert all(-0.5 <= a0 and a1 <= right for a0, a1, _ in spans), (scheme, mark.text)
+
+
+def test_a_word_with_no_room_gives_way_and_an_edge_word_moves_inside():
+    from labkit.widgets.lanes import place
+    crowded = place([(0, "vm", "lock"), (0.1, "vm", "clear pte"), (0.2, "vm", "unlock")], 30, 2, 10,
+                    important=lambda item: item[2] != "unlock")
+    assert [where and where[0] for where in crowded] == [0, 1, None]
+    (row, x), = place([(0, "fault", "seq = mmu_notifier_seq")], 30, 2, 10, bounds=(-0.5, 20))
+    assert row == 0 and x > 0
 
 
 def test_the_left_margin_fits_the_longest_lane_name():

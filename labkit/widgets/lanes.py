@@ -509,13 +509,15 @@ def text_px(text: str, size: float, bold: bool = False) -> float:
 
 
 def place(items, px_per_x: float, rows: int, size: float, bold: bool = False, gap_px: float = 6,
-          important=lambda item: True) -> list:
-    """A row (0 … rows-1) for each ``(x, lane, text)`` centred at x, or None where every row is taken.
+          important=lambda item: True, bounds=None) -> list:
+    """Where each ``(x, lane, text)`` goes: ``(row, x)`` with row 0 … rows-1, or None where every row is taken.
 
     Per lane and row, a label keeps the pixels it covers; a label goes in the
     first row where it overlaps nothing.  Important labels are placed first,
     then the rest, each group from left to right, so a lock's word gives way
-    to a ``clear pte``.  Dropped labels keep their words in the dot's tooltip.
+    to a ``clear pte``.  With ``bounds`` (the plot's x range), a label that
+    would stick out is moved inside it (the figure clips what sticks out).
+    Dropped labels keep their words in the dot's tooltip.
     """
     taken: dict = {}
     result = [None] * len(items)
@@ -525,11 +527,14 @@ def place(items, px_per_x: float, rows: int, size: float, bold: bool = False, ga
         if not text:
             continue
         half = text_px(text, size, bold) / 2 + gap_px / 2
+        if bounds is not None:
+            low, high = bounds[0] + half / px_per_x, bounds[1] - half / px_per_x
+            x = min(max(x, low), high) if low <= high else (bounds[0] + bounds[1]) / 2
         left, right = x * px_per_x - half, x * px_per_x + half
         for row in range(rows):
             spans = taken.setdefault((lane, row), [])
             if all(right <= a or left >= b for a, b in spans):
                 spans.append((left, right))
-                result[i] = row
+                result[i] = (row, x)
                 break
     return result

@@ -99,13 +99,13 @@ class Scheduler:
         self.names, self.moves = [], []
         self.buttons, self.listings, columns = {}, {}, []
         for name in self.model.names:
-            button = widgets.Button(description=name, tooltip=name, layout=widgets.Layout(width="150px"))
+            button = widgets.Button(description=name, tooltip=name, layout=widgets.Layout(width="140px"))
             button.add_class("labkit-thread-button")
             button.on_click(self.guard(lambda _, name=name: self.run(name)))
             listing = widgets.HTML()
             listing.add_class("labkit-listing")
             self.buttons[name], self.listings[name] = button, listing
-            columns.append(widgets.VBox([button, listing], layout=widgets.Layout(width="230px", margin="0 6px 0 0")))
+            columns.append(widgets.VBox([button, listing], layout=widgets.Layout(width="200px", margin="0 4px 0 0")))
         self.row.children = columns
         self.refresh()
 

@@ -42,7 +42,7 @@ from .lanes import drawing, place, text_px
 VEIL_STEPS = 128
 VEIL_COLOURS = [palette.CLEAR] * VEIL_STEPS + [palette.CURRENT] + [palette.FUTURE] * VEIL_STEPS
 #: The narrowest the figure gets (its layout's min_width): the label layout is computed for it.
-WIDTH_PX = 960
+WIDTH_PX = 840
 LANE_PX, TOP_PX, BOTTOM_PX, RIGHT_PX = 42, 12, 40, 18
 ALARM_LANE = " "              # the top lane, with no name: where the alarms are written
 TICK_PX, DOT_TEXT_PX, BAR_TEXT_PX, CALL_TEXT_PX, ALARM_PX = 11, 10, 11, 10, 13
@@ -164,12 +164,11 @@ class Timeline:
             self._resize(lanes)
         px = self.px_per_x(right)
         self._bars(d, px)
-        self._dots(d, px)
+        self._dots(d, px, right)
         self._points(self.calls, [(x, lane) for x, lane, _ in d.calls],
                      [f"the VM operation calls {hook}" for _, _, hook in d.calls])
         calls = [(x, lane, hook.replace("invalidate_", "")) for x, lane, hook in d.calls]
-        rows = place(calls, px, 1, CALL_TEXT_PX)
-        self._label(self.call_text, [item for item, row in zip(calls, rows) if row == 0])
+        self._label(self.call_text, self._rows(calls, place(calls, px, 1, CALL_TEXT_PX, bounds=(-0.5, right)), 0))
         self._points(self.clears, d.clears, ["the pte is cleared" for _ in d.clears])
         self._points(self.retries, d.retries, ["the check fails: the fault gives this attempt up and retries"
                                                for _ in d.retries])
@@ -206,15 +205,15 @@ class Timeline:
                 if text_px(text, BAR_TEXT_PX, bold=True) < span * px - 8]
         self._label(self.bar_text, fits)
 
-    def _dots(self, d, px) -> None:
+    def _dots(self, d, px, right) -> None:
         with self.dots.hold_sync():
             self.dots.x, self.dots.y = d.dot_x or [0], d.dot_y or [ALARM_LANE]
             self.dots.color, self.dots.names = d.dot_roles or ["other"], d.dot_tips or [""]
             self.dots.opacities = [1.0] if d.dot_x else [0.0]
         items = list(zip(d.dot_x, d.dot_y, d.dot_text))
-        rows = place(items, px, 2, DOT_TEXT_PX, important=lambda item: item[2] not in LOCK_WORDS)
-        self._label(self.above, [item for item, row in zip(items, rows) if row == 0])
-        self._label(self.below, [item for item, row in zip(items, rows) if row == 1])
+        rows = place(items, px, 2, DOT_TEXT_PX, important=lambda item: item[2] not in LOCK_WORDS, bounds=(-0.5, right))
+        self._label(self.above, self._rows(items, rows, 0))
+        self._label(self.below, self._rows(items, rows, 1))
 
     def _alarms(self, d, px, right) -> None:
         """Each step's broken invariants in capitals, in two rows, moved inside the plot if they would stick out."""
@@ -222,13 +221,17 @@ class Timeline:
         for x, name in d.violations:
             titles.setdefault(x, []).append(invariant(name).title)
         items = [(x, ALARM_LANE, " + ".join(names)) for x, names in sorted(titles.items())]
-        inside = []
-        for x, lane, text in items:
-            half = (text_px(text, ALARM_PX, bold=True) / 2 + 4) / px
-            inside.append((min(max(x, -0.5 + half), right - half), lane, text))
-        rows = place(inside, px, 2, ALARM_PX, bold=True)
-        self._label(self.alarm_top, [item for item, row in zip(inside, rows) if row == 0])
-        self._label(self.alarm_low, [item for item, row in zip(inside, rows) if row in (1, None)])
+        rows = place(items, px, 2, ALARM_PX, bold=True, bounds=(-0.5, right))
+        self._label(self.alarm_top, self._rows(items, rows, 0))
+        # an alarm is never dropped: with both rows taken (three alarms within a few steps) it goes below
+        self._label(self.alarm_low, self._rows(items, rows, 1)
+                    + [item for item, where in zip(items, rows) if where is None])
+
+    @staticmethod
+    def _rows(items, placed, row) -> list:
+        """The items placed in ``row``, at the x ``place`` gave them."""
+        return [(where[1], lane, text) for (_, lane, text), where in zip(items, placed)
+                if where is not None and where[0] == row]
 
     def _veil(self, d, right, x_max) -> None:
         columns = range(0, int(max(d.span, x_max or 0)) + 1)

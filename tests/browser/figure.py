@@ -14,8 +14,11 @@ TEXTS = """(root) => Array.from((root || document).querySelectorAll('.labkit-tim
     const r = t.getBoundingClientRect();
     return r.width > 0 && r.height > 0;
   }).map(t => { const r = t.getBoundingClientRect();
-    return {text: t.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom}; });
-  return {box: {left: box.left, right: box.right, top: box.top, bottom: box.bottom}, texts};
+    return {text: t.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+            mark: !!t.closest('.mark')}; });
+  const plot = svg.querySelector('.plotarea_events').getBoundingClientRect();
+  return {box: {left: box.left, right: box.right, top: box.top, bottom: box.bottom},
+          plot: {left: plot.left, right: plot.right, top: plot.top, bottom: plot.bottom}, texts};
 })"""
 
 
@@ -32,8 +35,9 @@ def overlaps(figure: dict, slack: float = 0.5) -> list:
 
 
 def clipped(figure: dict, slack: float = 0.5) -> list:
-    """Texts that stick out of their figure's box."""
-    box = figure["box"]
+    """Texts that stick out of their figure's box, or (a mark's words: bqplot clips marks) out of the plot."""
+    def outside(t, box):
+        return (t["left"] < box["left"] - slack or t["right"] > box["right"] + slack
+                or t["top"] < box["top"] - slack or t["bottom"] > box["bottom"] + slack)
     return [t["text"] for t in figure["texts"]
-            if t["left"] < box["left"] - slack or t["right"] > box["right"] + slack
-            or t["top"] < box["top"] - slack or t["bottom"] > box["bottom"] + slack]
+            if outside(t, figure["box"]) or (t["mark"] and outside(t, figure["plot"]))]

@@ -324,6 +324,7 @@ def test_the_retry_is_marked_where_the_check_fails():
     d = drawing(trace)
     assert d.retries == [(13, "fault")]
     assert d.dot_text[12] == "check ✗ retry" and trace.moves[12].step.kind == "check"
+    assert d.dot_roles[12] == "retry" and d.dot_roles.count("retry") == 1
 
 
 def test_counter_and_lock_lanes_follow_the_state():

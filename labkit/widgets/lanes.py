@@ -61,12 +61,13 @@ class Drawing:
                  one interval bar each: ``[x0, x1]``, ``[lane, lane]``, colour, hover text.
     bar_text:    per bar, ``(x_centre, lane, text, width)``: the words to write on it if they fit.
     dot_x, dot_y, dot_roles, dot_tips, dot_text:
-                 one dot per step on its thread's lane: role (a key of ``palette.ROLES``),
+                 one dot per step on its thread's lane: role (a key of ``palette.ROLES``: what the
+                 step touches, ``notifier`` for a callback's steps, ``retry`` for a failed check),
                  hover text, and the step's own word.
     calls:       ``(x, lane, hook)``: the VM operation calls a notifier hook (drawn on the entry lane).
     clears:      ``(x, lane)``: the pte is cleared.
     retries:     ``(x, lane)``: a fault's check (or the GRU's dropin) failed here: it gives this
-                 attempt up and faults again.  The dot's word says so too (``check ✗ retry``).
+                 attempt up and faults again.  Its dot says so too (role ``retry``, word ``check ✗ retry``).
     windows:     ``(x0, x1)`` of each invalidate_range_start … invalidate_range_end.
     violations:  ``(x, invariant name)`` for each invariant broken at a step.
     """
@@ -309,10 +310,11 @@ def _steps(d, trace):
         step = move.step
         d.dot_x.append(k)
         d.dot_y.append(name)
-        d.dot_roles.append("notifier" if step.hook else KINDS[step.kind].touches)
         tip = f"step {k} · {name} · {step.action} — {changes(model, trace.states[k - 1], move.after, move.thread)}"
         text = word(step)
-        if gives_up(model, move):
+        retry = gives_up(model, move)
+        d.dot_roles.append("retry" if retry else "notifier" if step.hook else KINDS[step.kind].touches)
+        if retry:
             d.retries.append((k, name))
             text += " ✗ retry"
             tip += " — the check fails: this attempt is given up and the fault starts again"

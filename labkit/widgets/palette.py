@@ -27,7 +27,7 @@ LOCK = "#CFCFCF"            # a lock held (its holder is written on the bar)
 
 #: Dot colour per step role, in the thread lanes.
 ROLES = {"notifier": YELLOW, "pte": BLUE, "secondary": ORANGE, "page": PURPLE, "access": GREEN,
-         "lock": GREY, "other": GREY}
+         "lock": GREY, "other": GREY, "retry": VERMILLION}
 
 #: The cursor: past columns clear, the current column tinted, the future veiled.
 CLEAR, CURRENT, FUTURE = "rgba(0,0,0,0)", "rgba(0,114,178,0.30)", "rgba(128,128,128,0.36)"
@@ -46,7 +46,7 @@ LEGEND = (
     (RANGE_WINDOW, "band", "invalidate_range_start … invalidate_range_end window"),
     (YELLOW, "dot", "a notifier callback step (▼ marks the call)"),
     (BLUE, "dot", "a pte step (✚ marks the pte clear)"),
-    (VERMILLION, "dot", "↺ a fault's check fails: it retries"),
+    (VERMILLION, "dot", "a fault's check fails (✗ retry): it gives the attempt up and faults again"),
     (VIOLATION, "band", "an invariant broken at this step (named in capitals)"),
     (CURRENT, "band", "the cursor; steps after it are greyed"),
 )

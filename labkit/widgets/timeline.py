@@ -94,9 +94,6 @@ class Timeline:
         self.dots = bq.Scatter(x=[0], y=[ALARM_LANE], color=["other"], scales={**xy, "color": self.roles},
                                default_size=90, stroke="#333333", tooltip=_tip(), names=[""], display_names=False,
                                opacities=[0.0])
-        self.retries = bq.Scatter(x=[0], y=[ALARM_LANE], scales=xy, marker="circle", default_size=320,
-                                  fill=False, stroke=palette.VERMILLION, stroke_width=2.5, colors=[palette.VERMILLION],
-                                  names=[""], display_names=False, tooltip=_tip(), opacities=[0.0])
         self.above = bq.Label(**anchor, scales=xy, colors=[palette.NEUTRAL], default_size=DOT_TEXT_PX,
                               align="middle", y_offset=ABOVE_PX)
         self.below = bq.Label(**anchor, scales=xy, colors=[palette.NEUTRAL], default_size=DOT_TEXT_PX,
@@ -118,7 +115,7 @@ class Timeline:
                              stroke_width=LANE_PX)
         self.x_axis = bq.Axis(scale=self.x, label=x_label, tick_format="d", grid_lines="none")
         self.y_axis = bq.Axis(scale=self.y, side="left", grid_lines="none", tick_style={"font-size": f"{TICK_PX}px"})
-        self.marks = [self.bands, self.bars, self.bar_text, self.retries, self.dots, self.above, self.below,
+        self.marks = [self.bands, self.bars, self.bar_text, self.dots, self.above, self.below,
                       self.calls, self.call_text, self.clears, self.veil, self.alarm_top, self.alarm_low]
         self.left_px = self.min_left_px = 60
         self.figure = bq.Figure(marks=self.marks, axes=[self.x_axis, self.y_axis], title=title, animation_duration=0,
@@ -170,8 +167,6 @@ class Timeline:
         calls = [(x, lane, hook.replace("invalidate_", "")) for x, lane, hook in d.calls]
         self._label(self.call_text, self._rows(calls, place(calls, px, 1, CALL_TEXT_PX, bounds=(-0.5, right)), 0))
         self._points(self.clears, d.clears, ["the pte is cleared" for _ in d.clears])
-        self._points(self.retries, d.retries, ["the check fails: the fault gives this attempt up and retries"
-                                               for _ in d.retries])
         self._bands(d)
         self._alarms(d, px, right)
         self._veil(d, right, x_max)

@@ -363,6 +363,7 @@ class Lab:
         on = change["new"]
         self.search.cancel()
         self._searching(False)
+        self.messages.clear()
         self.mode = "scheduler" if on else "slider"
         self.scheduler.widget.layout.display = None if on else "none"
         self._refresh_buttons()
@@ -374,9 +375,10 @@ class Lab:
         self._load(self.scheduler.trace, cursor=len(names))
 
     def _whole_run(self) -> int:
-        """How many steps a whole run of this configuration takes (in order): the scheduler's figure is that
-        wide from its first step, so it fills from the left as the student clicks instead of rescaling."""
-        return len(in_order_schedule(build(self.scenario)))
+        """How many steps a whole run of this configuration takes (in order, or the slider's): the scheduler's
+        figure is that wide from its first step, so it fills from the left as the student clicks."""
+        return max(len(in_order_schedule(build(self.scenario))),
+                   len(interleave(self.scenario, *self.when.index)))
 
     def _cursor_moved(self, change=None) -> None:
         step = self.cursor.value         # not change["new"]: a search landing meanwhile may have moved it

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..core.invariants import INVARIANTS, invariant
+from ..core.invariants import INVARIANTS
 from ..scenario import Scenario
 from ..search.explore import explore
 
@@ -50,8 +50,9 @@ class Outcome:
         """What the lab says about it, in one sentence."""
         label = self.scenario.label()
         if self.invariant is not None:
-            return (f"worst case: the shortest schedule that breaks {invariant(self.invariant).words} "
-                    f"({len(self.schedule)} steps), found among {self.states:,} states")
+            among = (f"out of {self.states} reachable states" if self.complete else
+                     f"found among the first {self.states:,} states before the search stopped at its budget")
+            return f"worst case: the shortest schedule that breaks {self.invariant} ({len(self.schedule)} steps, {among})"
         if self.complete:
             return (f"no schedule of {label} breaks any invariant: all {self.states:,} reachable states were "
                     "explored; the figure shows the slider's schedule")

@@ -30,7 +30,7 @@ def worst_case_then_range_seq(page) -> None:
     """Worst case on zap/range/off, then the notifier range_seq: the page must show range_seq's run."""
     lab = page.locator(".labkit-lab")
     lab.locator(".labkit-worst").click()
-    message_says(page, "worst case: the shortest schedule that breaks use after free")
+    message_says(page, "worst case: the shortest schedule that breaks use_after_free")
     assert "broken" in lab.locator(".labkit-verdict").inner_text()
     lab.get_by_label("notifier", exact=True).select_option("range_seq")
     message_says(page, "no schedule of zap/range_seq/off/kvm breaks any invariant")

@@ -431,6 +431,14 @@ def test_export_csv_and_time_table(lab):
     assert trace_csv(lab.trace) == csv and time_table(lab.trace) == table
 
 
+def test_the_tables_under_the_figure_are_filled_when_opened_and_follow_the_run(lab):
+    assert lab.table.value == ""                  # folded: nothing computed, nothing sent
+    lab.details.selected_index = 0
+    assert lab.table.value.count("<tr") == len(lab.trace.moves) + 1          # a row per step, and the header
+    lab.move(1, 9)
+    assert lab.table.value.count("<tr") == len(lab.trace.moves) + 1 and lab.trace.scenario.label() in lab.csv.value.replace("-", "/")
+
+
 def test_repr_is_short_and_deterministic(lab):
     assert repr(lab) == "Lab(zap/range/off/kvm, 18 steps, cursor at 14)"
     assert lab._repr_mimebundle_()["text/plain"] == repr(lab)

@@ -198,6 +198,7 @@ class Lab:
         self.worst_button.on_click(self._guard(self._worst_clicked))
         self.scheduling.observe(self._guard(self._toggle_scheduler), names="value")
         self.cursor.observe(self._guard(self._cursor_moved), names="value")
+        self.details.observe(self._guard(self._fill_details), names="selected_index")
         self._refresh_buttons()
         self._reload()
 
@@ -441,6 +442,17 @@ class Lab:
             widget.max = max(n, 1)
         self.timeline.set_cursor(cursor)
         self.status.value = status_html(trace, cursor)
+        self._fill_details()
+
+    def _fill_details(self, change=None) -> None:
+        """The events table, the text version and the CSV link, only while the accordion is open.
+
+        They are the largest messages a slider move would send (pandas' HTML
+        table, the CSV in base64) and nobody sees them while they are folded.
+        """
+        if self.details.selected_index is None or self.trace is None:
+            return
+        trace = self.trace
         self.table.value = events(trace).to_html(index=False, border=0, classes="labkit-events")
         self.text.value = f"<pre style='font-size:11px'>{html.escape(time_table(trace))}</pre>"
         self.csv.value = csv_link(trace)

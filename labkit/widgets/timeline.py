@@ -127,6 +127,8 @@ class Timeline:
         self.steps = 0
         self.lanes: list = []
         self.drawn = None            # the Drawing on screen
+        self._sent: dict = {}        # per mark, the data last sent (see _update)
+        self._batch = None
 
     def _margin(self) -> dict:
         return {"top": TOP_PX, "bottom": BOTTOM_PX, "left": self.left_px, "right": RIGHT_PX}
@@ -160,6 +162,7 @@ class Timeline:
             self.y.domain = [lane for lane in self.y.domain if lane not in lanes] + lanes[::-1]
             self._resize(lanes)
         px = self.px_per_x(right)
+        self._batch = []             # computed first, then sent in one burst (see _update)
         self._bars(d, px)
         self._dots(d, px, right)
         self._points(self.calls, [(x, lane) for x, lane, _ in d.calls],
@@ -170,6 +173,8 @@ class Timeline:
         self._bands(d)
         self._alarms(d, px, right)
         self._veil(d, right, x_max)
+        self._send(self._batch)
+        self._batch = None
         if renamed:
             self.y.domain = lanes[::-1]   # an ordinal axis puts its first name at the bottom
             self.lanes = lanes
@@ -191,20 +196,15 @@ class Timeline:
         self.veil.stroke_width = plot
 
     def _bars(self, d, px) -> None:
-        with self.bars.hold_sync():
-            self.bars.x = d.bar_x or [[0, 0]]
-            self.bars.y = d.bar_y or [[ALARM_LANE] * 2]
-            self.bars.colors = d.bar_colours or [palette.CLEAR]
-            self.bars.labels = d.bar_tips or [""]
+        self._update(self.bars, x=d.bar_x or [[0, 0]], y=d.bar_y or [[ALARM_LANE] * 2],
+                     colors=d.bar_colours or [palette.CLEAR], labels=d.bar_tips or [""])
         fits = [(x - span / 2 + 0.12, lane, text) for x, lane, text, span in d.bar_text
                 if text_px(text, BAR_TEXT_PX, bold=True) < span * px - 8]
         self._label(self.bar_text, fits)
 
     def _dots(self, d, px, right) -> None:
-        with self.dots.hold_sync():
-            self.dots.x, self.dots.y = d.dot_x or [0], d.dot_y or [ALARM_LANE]
-            self.dots.color, self.dots.names = d.dot_roles or ["other"], d.dot_tips or [""]
-            self.dots.opacities = [1.0] if d.dot_x else [0.0]
+        self._update(self.dots, x=d.dot_x or [0], y=d.dot_y or [ALARM_LANE], color=d.dot_roles or ["other"],
+                     names=d.dot_tips or [""], opacities=[1.0] if d.dot_x else [0.0])
         items = list(zip(d.dot_x, d.dot_y, d.dot_text))
         rows = place(items, px, 2, DOT_TEXT_PX, important=lambda item: item[2] not in LOCK_WORDS, bounds=(-0.5, right))
         self._label(self.above, self._rows(items, rows, 0))
@@ -230,11 +230,9 @@ class Timeline:
 
     def _veil(self, d, right, x_max) -> None:
         columns = range(0, int(max(d.span, x_max or 0)) + 1)
-        with self.veil.hold_sync():
-            self.veil.x = [[k - 0.5, k + 0.5] for k in columns] + [[right, right]]
-            self.veil.y = [[0.5, 0.5]] * (len(columns) + 1)
-            self.veil.color = [float(k) for k in columns] + [-1.0]
-        self.veil_scale.max = float(max(d.span, x_max or 0) + 2)
+        self._update(self.veil, x=[[k - 0.5, k + 0.5] for k in columns] + [[right, right]],
+                     y=[[0.5, 0.5]] * (len(columns) + 1), color=[float(k) for k in columns] + [-1.0])
+        self._update(self.veil_scale, max=float(max(d.span, x_max or 0) + 2))
 
     def _bands(self, d) -> None:
         # the first band is invisible and spans the unit scale, so that scale's domain is always [0, 1]
@@ -249,24 +247,35 @@ class Timeline:
             ys.append([0.0, 0.0, 1.0, 1.0])
             colours.append(palette.VIOLATION)
             opacities.append(0.3)
-        with self.bands.hold_sync():
-            self.bands.x, self.bands.y = xs, ys
-            self.bands.colors, self.bands.fill_colors, self.bands.fill_opacities = colours, colours, opacities
+        self._update(self.bands, x=xs, y=ys, colors=colours, fill_colors=colours, fill_opacities=opacities)
 
-    @staticmethod
-    def _label(mark, items) -> None:
+    def _label(self, mark, items) -> None:
         """Replace a Label's texts; an empty list leaves one empty text on the alarm lane (never no data)."""
         items = items or [(0.0, ALARM_LANE, "")]
-        with mark.hold_sync():
-            mark.x = [float(x) for x, _, _ in items]
-            mark.y = [y for _, y, _ in items]
-            mark.text = [t for _, _, t in items]
+        self._update(mark, x=[float(x) for x, _, _ in items], y=[y for _, y, _ in items],
+                     text=[t for _, _, t in items])
+
+    def _points(self, mark, items, tips) -> None:
+        """Replace a Scatter's points; with none, one invisible point stays on the alarm lane."""
+        self._update(mark, x=[x for x, _ in items] or [0], y=[y for _, y in items] or [ALARM_LANE],
+                     names=list(tips) or [""], opacities=[1.0] if items else [0.0])
+
+    def _update(self, mark, **values) -> None:
+        """Send only what changed, in one message per mark: moving a handle by one step often leaves the
+        windows, the calls or the veil as they were, and every message is a redraw in the browser.
+        While ``draw`` computes, the changes wait in ``_batch`` so the browser gets them back to back."""
+        sent = self._sent.setdefault(id(mark), {})
+        changed = {name: value for name, value in values.items() if sent.get(name) != value}
+        if changed:
+            sent.update(changed)
+            if self._batch is not None:
+                self._batch.append((mark, changed))
+            else:
+                self._send([(mark, changed)])
 
     @staticmethod
-    def _points(mark, items, tips) -> None:
-        """Replace a Scatter's points; with none, one invisible point stays on the alarm lane."""
-        with mark.hold_sync():
-            mark.x = [x for x, _ in items] or [0]
-            mark.y = [y for _, y in items] or [ALARM_LANE]
-            mark.names = list(tips) or [""]
-            mark.opacities = [1.0] if items else [0.0]
+    def _send(batch) -> None:
+        for mark, changed in batch:
+            with mark.hold_sync():
+                for name, value in changed.items():
+                    setattr(mark, name, value)

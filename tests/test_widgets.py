@@ -17,17 +17,24 @@ from labkit.widgets.timeline import ALARM_LANE
 
 @pytest.fixture
 def lab():
-    return Lab(op="zap", scheme="range", refmode="off", read_after=0, install_after=7)
+    return Lab(op="zap", scheme="range", refmode="off", read_after=0, install_after=8)
+
+
+def driver_for(scheme: str) -> str:
+    """A secondary the scheme can drive (the gru scheme needs the GRU, the IOMMU's schemes an IOMMU)."""
+    requires = labkit.SCHEMES[scheme].requires
+    return requires[0] if requires else "kvm"
 
 
 @pytest.mark.parametrize("op,scheme", list(itertools.product(labkit.OPS, labkit.SCHEMES)))
 def test_lab_builds_for_every_configuration(op, scheme):
     """Every op x scheme x refmode draws a figure and a status line without a message."""
-    lab = Lab(op=op, scheme=scheme, refmode="off", secondary="gru" if scheme == "gru" else "kvm")
-    for refmode in labkit.REFMODES:
+    secondary = driver_for(scheme)
+    lab = Lab(op=op, scheme=scheme, refmode="off", secondary=secondary)
+    for refmode in labkit.SECONDARIES[secondary].refmodes or labkit.REFMODES:
         lab.set(refmode=refmode)
         assert lab.messages.text == "", lab.messages.text
-        assert lab.scenario == Scenario(op, scheme, refmode, secondary="gru" if scheme == "gru" else "kvm")
+        assert lab.scenario == Scenario(op, scheme, refmode, secondary=secondary)
         assert lab.status_text.startswith(f"step {lab.cursor.value}")
         lanes = list(lab.timeline.y.domain)[::-1]
         assert lanes == [ALARM_LANE] + lane_names(lab.trace.model)
@@ -43,7 +50,7 @@ def test_refcount_pin_turns_use_after_free_into_safe(lab):
     assert lab.scenario.refmode == "pin"
     assert "use after free" not in lab.status_text
     assert "is safe" in lab.verdict.value
-    assert lab.when.index == (0, 7)
+    assert lab.when.index == (0, 8)
 
 
 def test_controls_that_do_not_apply_are_disabled_with_a_reason(lab):
@@ -76,9 +83,10 @@ def test_only_the_controls_asked_for_are_shown():
 
 def test_slider_positions_are_named_by_the_vm_operations_steps(lab):
     labels = [label for label, _ in lab.when.options]
-    assert labels[0] == "0: before range_start"
-    assert "5: after clear pte" in labels and "7: after free" in labels
-    assert lab.when.label == ("0: before range_start", "7: after free")
+    assert labels[0] == "0: before down_read(mmap_sem)"       # madvise(MADV_DONTNEED), the default caller
+    assert "2: after range_start: lock" in labels and "6: after clear pte" in labels and "8: after free" in labels
+    assert lab.when.label == ("0: before down_read(mmap_sem)", "8: after free")
+    assert "installs its entry <b>8: after free</b>" in lab.placement.value
     assert len(labels) == vm_length(lab.scenario) + 1
 
 
@@ -124,8 +132,8 @@ def test_worst_case_loads_a_replayable_violating_schedule():
     assert lab.mode == "worst" and "worst case" in lab.messages.text
     replay = simulate(lab.scenario, lab.trace.schedule)
     assert replay.violated() and replay.violated() == lab.trace.violated()
-    lab.move(1, 7)                                # the slider takes over again
-    assert lab.mode == "slider" and lab.trace.schedule == interleave(lab.scenario, 1, 7)
+    lab.move(1, 8)                                # the slider takes over again
+    assert lab.mode == "slider" and lab.trace.schedule == interleave(lab.scenario, 1, 8)
 
 
 def test_the_worst_case_puts_the_slider_handles_where_its_fault_read_and_installed(lab):
@@ -213,22 +221,22 @@ def test_scheduler_buttons_follow_the_engine(lab):
     assert buttons["allocator"].disabled          # nothing has been freed yet
     buttons["fault"].click()                      # follow_page takes the PTL
     assert lab.trace.schedule == ("fault",)
-    for _ in range(3):                            # invalidate_range_start: lock, kvm_unmap_hva, unlock
+    for _ in range(4):                            # down_read(mmap_sem); range_start: lock, kvm_unmap_hva, unlock
         buttons["vm"].click()
     assert buttons["vm"].disabled and "blocked" in buttons["vm"].tooltip   # zap_pte_range wants the PTL
     buttons["fault"].click()
     buttons["fault"].click()                      # follow_page drops the PTL
     assert not buttons["vm"].disabled
-    assert lab.status_text.startswith("step 6:")
+    assert lab.status_text.startswith("step 7:")
     lab.scheduler.undo_button.click()
-    assert lab.trace.schedule == ("fault", "vm", "vm", "vm", "fault") and buttons["vm"].disabled
+    assert lab.trace.schedule == ("fault", "vm", "vm", "vm", "vm", "fault") and buttons["vm"].disabled
     lab.scheduler.reset_button.click()
     assert lab.trace.schedule == () and lab.scheduler.undo_button.disabled
 
 
 def test_a_blocked_thread_says_which_lock_it_waits_for_and_who_holds_it(lab):
     lab.scheduling.value = True
-    for name in ("fault", "vm", "vm", "vm"):
+    for name in ("fault", "vm", "vm", "vm", "vm"):
         lab.scheduler.buttons[name].click()
     assert "waits for the PTL, held by fault" in lab.scheduler.listings["vm"].value
     assert "waits for a freed page" in lab.scheduler.listings["allocator"].value
@@ -237,9 +245,10 @@ def test_a_blocked_thread_says_which_lock_it_waits_for_and_who_holds_it(lab):
 def test_scheduler_lists_each_program_with_the_next_step_marked(lab):
     lab.scheduling.value = True
     lab.scheduler.buttons["vm"].click()
+    lab.scheduler.buttons["vm"].click()
     listing = lab.scheduler.listings["vm"].value
     assert listing.count("▶") == 1
-    assert "▶ range_start: zap" in listing       # step 2 of zap/range: kvm_unmap_hva under mmu_lock
+    assert "▶ range_start: zap" in listing       # after down_read and range_start's lock: kvm_unmap_hva
 
 
 def test_scheduler_runs_a_thread_to_the_end(lab):
@@ -253,15 +262,15 @@ def test_scheduler_runs_a_thread_to_the_end(lab):
 def test_scheduler_game_is_won_at_the_step_that_breaks_the_goal(lab):
     lab.scheduling.value = True
     assert "Goal: make the guest touch a freed page." in lab.scheduler.goal_line.value
-    for name in interleave(lab.scenario, 0, 7)[:14]:       # up to the guest's access
+    for name in interleave(lab.scenario, 0, 8)[:15]:       # up to the guest's access
         lab.scheduler.buttons[name].click()
-    assert lab.scheduler.outcome == "win" and "You win: step 14" in lab.scheduler.ending.value
+    assert lab.scheduler.outcome == "win" and "You win: step 15" in lab.scheduler.ending.value
 
 
 def test_scheduler_game_is_lost_when_every_thread_finishes_without_the_goal():
     lab = Lab(op="zap", scheme="range", refmode="pin")
     lab.scheduling.value = True
-    for name in interleave(lab.scenario, 0, 7):
+    for name in interleave(lab.scenario, 0, 8):
         lab.scheduler.buttons[name].click()
     assert lab.scheduler.outcome == "lose" and "try another order" in lab.scheduler.ending.value
 
@@ -288,7 +297,7 @@ def test_bad_input_shows_a_message_not_an_exception(lab):
 
 # -- the drawing ------------------------------------------------------------------------------
 
-def _trace(scheme="range", refmode="off", read_after=0, install_after=7, **fields):
+def _trace(scheme="range", refmode="off", read_after=0, install_after=8, **fields):
     scenario = Scenario("zap", scheme, refmode, **fields)
     return simulate(scenario, interleave(scenario, read_after, min(install_after, vm_length(scenario))))
 
@@ -296,7 +305,7 @@ def _trace(scheme="range", refmode="off", read_after=0, install_after=7, **field
 def test_drawing_has_lanes_bars_and_markers():
     trace = _trace()
     d = drawing(trace)
-    assert d.lanes == ["pte[0]", "fault remembers", "spte[0]", "page P", "PTL", "kvm->mmu_lock",
+    assert d.lanes == ["pte[0]", "fault remembers", "spte[0]", "page P", "PTL", "kvm->mmu_lock", "mmap_sem",
                        "vm", "fault", "guest", "allocator"]
     assert len(d.dot_x) == len(trace.moves)
     assert [hook for _, _, hook in d.calls] == ["invalidate_range_start", "invalidate_range_end"]
@@ -313,33 +322,38 @@ def test_what_the_fault_remembered_is_drawn_from_its_read_to_its_install():
     d = drawing(_trace("range_seq"))
     memory = _bars(d, "fault remembers")
     assert memory[0] == (1, 3, "seq 0")                     # seq = mmu_notifier_seq, before the walk
-    assert memory[1] == (3, 10, "seq 0 · pfn P")            # the pte read at step 3
-    assert memory[2] == (10, 13, "seq 0 · pfn P")           # the pte is cleared: the pfn is stale now
+    assert memory[1] == (3, 11, "seq 0 · pfn P")            # the pte read at step 3
+    assert memory[2] == (11, 14, "seq 0 · pfn P")           # the pte is cleared: the pfn is stale now
     colours = [c for c, (_, y, _, _) in zip(d.bar_colours, d.bar_text) if y == "fault remembers"]
     assert colours[1] != colours[2]
+    # the second attempt finds no pte: it refaults (a new page N) and walks again, its seq still saved
+    assert memory[3:] == [(16, 22, "seq 0"), (22, 25, "seq 0 · pfn N")]
 
 
 def test_the_retry_is_marked_where_the_check_fails():
     trace = _trace("range_seq")
     d = drawing(trace)
-    assert d.retries == [(13, "fault")]
-    assert d.dot_text[12] == "check ✗ retry" and trace.moves[12].step.kind == "check"
-    assert d.dot_roles[12] == "retry" and d.dot_roles.count("retry") == 1
+    assert d.retries[0] == (14, "fault")
+    assert d.dot_text[13] == "check ✗ retry" and trace.moves[13].step.kind == "check"
+    assert d.dot_roles[13] == "retry" and d.dot_roles.count("retry") == len(d.retries)
 
 
 def test_counter_and_lock_lanes_follow_the_state():
     d = drawing(_trace("range_seq"))
     assert [text for _, _, text in _bars(d, "mmu_notifier_count")] == ["0", "1", "0"]
     assert [text for _, _, text in _bars(d, "mmu_notifier_seq")] == ["0", "1"]
-    assert [text for _, _, text in _bars(d, "PTL")] == ["fault", "vm", "fault"]
+    assert [text for _, _, text in _bars(d, "PTL")][:3] == ["fault", "vm", "fault"]
+    assert [text for _, _, text in _bars(d, "mmap_sem")] == ["read ×1"]         # madvise reads mmap_sem
     munmap = drawing(_trace(caller="munmap"))
-    assert "mmap_sem" in munmap.lanes and any(text == "vm (write)" for _, _, text in _bars(munmap, "mmap_sem"))
+    assert any(text == "write (vm)" for _, _, text in _bars(munmap, "mmap_sem"))
+    reclaim = drawing(simulate(Scenario("rmap", "page", "pin"), "in_order"))
+    assert "page lock" in reclaim.lanes and _bars(reclaim, "page lock")
 
 
 @pytest.mark.parametrize("scheme", ["range_block", "range_seq", "page_seq", "gru"])
 def test_every_dot_is_labelled_by_its_own_step(scheme):
     """range_block's range_active-- says so (it once borrowed a neighbour's seq++)."""
-    trace = _trace(scheme, secondary="gru" if scheme == "gru" else "kvm")
+    trace = _trace(scheme, secondary=driver_for(scheme))
     d = drawing(trace)
     for text, move in zip(d.dot_text, trace.moves):
         assert text.startswith(word(move.step))
@@ -352,7 +366,7 @@ def test_labels_never_overlap_and_stay_inside_the_plot():
     from labkit.widgets.lanes import text_px
     from labkit.widgets.timeline import ALARM_PX, DOT_TEXT_PX
     for scheme in labkit.SCHEMES:
-        lab = Lab(scheme=scheme, secondary="gru" if scheme == "gru" else "kvm", release="after_end")
+        lab = Lab(scheme=scheme, secondary=driver_for(scheme), release="after_end")
         lab.worst_case()
         timeline, d = lab.timeline, lab.timeline.drawn
         right = d.span + 1
@@ -387,7 +401,7 @@ def test_the_left_margin_fits_the_longest_lane_name():
 # -- compare -----------------------------------------------------------------------------
 
 def test_compare_shares_the_cursor():
-    compare = Compare.refcount("zap", "range", read_after=0, install_after=7)
+    compare = Compare.refcount("zap", "range", read_after=0, install_after=8)
     left, right = compare.sides
     assert "use after free" in left.status.value and "use after free" not in right.status.value
     compare.cursor.value = 3
@@ -399,7 +413,7 @@ def test_compare_shares_the_cursor():
 
 def test_compare_lines_up_the_two_runs_by_story():
     """pin adds a get_page: the guest's access still shares its x, and the cursor shows it on both sides."""
-    compare = Compare.refcount("zap", "range", read_after=0, install_after=7)
+    compare = Compare.refcount("zap", "range", read_after=0, install_after=8)
     left, right = compare.sides
     access = [[side.xs[k] for k, move in enumerate(side.trace.moves, start=1) if move.step.kind == "access"]
               for side in compare.sides]
@@ -440,5 +454,5 @@ def test_the_tables_under_the_figure_are_filled_when_opened_and_follow_the_run(l
 
 
 def test_repr_is_short_and_deterministic(lab):
-    assert repr(lab) == "Lab(zap/range/off/kvm, 18 steps, cursor at 14)"
+    assert repr(lab) == "Lab(zap/range/off/kvm, 20 steps, cursor at 15)"
     assert lab._repr_mimebundle_()["text/plain"] == repr(lab)

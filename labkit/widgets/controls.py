@@ -7,7 +7,7 @@ from ..kernel.eras import ERAS
 from ..kernel.fault import REFMODES
 from ..kernel.operations import CALLERS, OPS, RELEASES
 from ..kernel.schemes import SCHEMES, scheme_named
-from ..kernel.secondaries import SECONDARIES
+from ..kernel.secondaries import SECONDARIES, secondary_named
 from ..scenario import Scenario
 
 OP_WORDS = {"zap": "zap (madvise, munmap, truncate)", "rmap": "rmap (reclaim)", "cow": "cow (write after fork)",
@@ -45,10 +45,29 @@ def shown_fields(shown) -> tuple:
     return tuple(name for name in FIELDS if name in names)
 
 
-def fitting_secondary(scheme: str, secondary: str) -> str:
-    """``secondary``, unless ``scheme`` drives only other ones: then the first it drives (what the control does)."""
-    requires = scheme_named(scheme).requires
-    return requires[0] if requires and secondary not in requires else secondary
+def fitted(values: dict, changed: str | None = None) -> dict:
+    """``values`` (op, scheme, refmode, secondary, ...) made a combination the model accepts, as the controls do.
+
+    The field just ``changed`` wins: choosing the IOMMU brings a scheme that
+    drives it; choosing a scheme brings the secondary it needs (the GRU's,
+    the IOMMU's) or, if the current one cannot take it, the first that can;
+    a secondary that takes no page reference of its own (the IOMMU) brings
+    refmode ``off``.  The rules are the Scenario's (``scheme.requires``,
+    ``secondary.schemes``, ``secondary.refmodes``); this only picks.
+    """
+    values = dict(values)
+    scheme, secondary = scheme_named(values["scheme"]), secondary_named(values["secondary"])
+    if changed == "secondary" and secondary.schemes and scheme.name not in secondary.schemes:
+        scheme = scheme_named(secondary.schemes[0])
+        values["scheme"] = scheme.name
+    if scheme.requires and secondary.name not in scheme.requires:
+        secondary = secondary_named(scheme.requires[0])
+    elif secondary.schemes and scheme.name not in secondary.schemes:
+        secondary = next(s for s in SECONDARIES.values() if not s.schemes or scheme.name in s.schemes)
+    values["secondary"] = secondary.name
+    if secondary.refmodes and values["refmode"] not in secondary.refmodes:
+        values["refmode"] = secondary.refmodes[0]
+    return values
 
 
 class Controls:
@@ -101,8 +120,8 @@ class Controls:
             getattr(self, name).value = getattr(scenario, name)
         self.refresh()
 
-    def refresh(self) -> None:
-        """Disable what does not apply, with a tooltip that says why."""
+    def refresh(self, changed: str | None = None) -> None:
+        """Fit the controls to a combination the model accepts (``changed`` wins) and disable what does not apply."""
         zap = self.op.value == "zap"
         self.release.disabled = not zap
         self.release.tooltip = ("when zap frees the gathered pages: before or after invalidate_range_end"
@@ -111,13 +130,24 @@ class Controls:
         self.caller.tooltip = ("truncate holds no mmap_sem: the fault may walk the pte at any point; munmap holds "
                                "mmap_sem for writing, so the fault's walk (under mmap_sem for reading) comes before "
                                "or after it" if zap else "only zap is reached from munmap or truncate")
+        values = fitted({name: getattr(self, name).value for name in FIELDS}, changed)
+        for name in ("scheme", "secondary", "refmode"):
+            getattr(self, name).value = values[name]
         requires = SCHEMES[self.scheme.value].requires
-        self.secondary.value = fitting_secondary(self.scheme.value, self.secondary.value)
         self.secondary.disabled = len(requires) == 1
         self.secondary.tooltip = (f"the {self.scheme.value} scheme drives only {' or '.join(requires)}"
                                   if requires else "which driver keeps the secondary entries")
+        refmodes = SECONDARIES[self.secondary.value].refmodes
+        self.refmode.disabled = len(refmodes) == 1
+        self.refmode.style.button_width = "auto"
+        self.refmode.tooltip = (f"the {self.secondary.value} takes no page reference of its own: refmode "
+                                f"{refmodes[0]}" if len(refmodes) == 1 else "")
         summary = getattr(SCHEMES[self.scheme.value], "summary", "")
         self.scheme_summary.value = f'<span style="font-size:12px;opacity:0.85">{summary}</span>'
+
+    def field_of(self, widget) -> str | None:
+        """Which Scenario field ``widget`` sets."""
+        return next((name for name in FIELDS if getattr(self, name) is widget), None)
 
     def observe(self, handler) -> None:
         for widget in self.all:

@@ -35,7 +35,7 @@ from ..search.trace import in_order_schedule, simulate
 from ..tables.export import time_table, trace_csv
 from ..tables.narrate import events, freed_at, status
 from . import palette
-from .controls import Controls, fitting_secondary
+from .controls import FIELDS, Controls, fitted
 from .guard import Messages, guard, readable
 from .lanes import placement_of, vm_places
 from .scheduler import DEFAULT_GOAL, Scheduler
@@ -132,7 +132,7 @@ class Lab:
 
     ``read_after``/``install_after`` place the secondary fault among the VM
     operation's steps (see ``labkit.search.schedules.interleave``); the
-    default, 0 and 7, makes zap/range install its spte inside the range
+    default, 0 and 8, makes zap/range install its spte inside the range
     window, after the pte was cleared: a use after free without a page
     reference, safe with one.  ``controls`` names the controls to show
     (``("refmode",)``; default: all), ``goal`` the invariant the scheduler
@@ -140,7 +140,7 @@ class Lab:
     search budget.
     """
 
-    def __init__(self, scenario: Scenario | None = None, read_after: int = 0, install_after: int | None = 7,
+    def __init__(self, scenario: Scenario | None = None, read_after: int = 0, install_after: int | None = 8,
                  *, controls=None, goal=DEFAULT_GOAL, max_states: int = EXPLORE_LIMIT, **fields):
         if scenario is None:
             scenario = Scenario(**{"op": "zap", "scheme": "range", "refmode": "off", **fields})
@@ -226,11 +226,15 @@ class Lab:
         """Change the configuration as if the controls were used (``lab.set(refmode="pin")``).
 
         As with the controls, a scheme that drives only some secondaries brings
-        the first of them along (``lab.set(scheme="gru")`` picks the GRU).
+        the first of them along (``lab.set(scheme="gru")`` picks the GRU), and
+        so on (``controls.fitted``).
         """
         with self.lock:
-            if "scheme" in changes and "secondary" not in changes:
-                changes["secondary"] = fitting_secondary(changes["scheme"], self.scenario.secondary)
+            current = {name: getattr(self.scenario, name) for name in FIELDS}
+            if set(changes) & set(FIELDS) and not {"scheme", "secondary", "refmode"} <= set(changes):
+                # what the controls would bring along (the fields named here win)
+                fields = fitted({**current, **changes}, "secondary" if "secondary" in changes else None)
+                changes = {**{k: v for k, v in fields.items() if v != current[k]}, **changes}
             scenario = self.scenario.replace(**changes)
             self._quietly(self.controls.set, scenario)
             self._apply(scenario, wait=True)
@@ -323,7 +327,8 @@ class Lab:
     def _configured(self, change=None) -> None:
         if self._quiet:
             return
-        self._quietly(self.controls.refresh)     # a scheme may pick the secondary it requires
+        changed = self.controls.field_of(change["owner"]) if change else None
+        self._quietly(self.controls.refresh, changed)     # a scheme may pick the secondary it requires, ...
         try:
             scenario = self.controls.scenario(self.scenario)
         except ValueError:

@@ -26,8 +26,10 @@ one lane per notifier counter
     ``mmu_notifier_count``, ``mmu_notifier_seq``, ``range_active``, the GRU's
     hardware invalidate count: the value, raised ones in colour.
 one lane per lock
-    ``PTL``, the driver's lock (``kvm->mmu_lock``), and ``mmap_sem`` when
-    munmap is the caller: who holds it.
+    ``PTL``, the driver's lock (``kvm->mmu_lock``), ``mmap_sem`` (munmap
+    holds it for writing, madvise and an era's fault walk for reading) and
+    the page lock (reclaim's lock_page), each where the configuration takes
+    it: who holds it.
 one lane per thread
     a dot per step, labelled with the step's own kind
     (:func:`labkit.core.kinds.word`), never with a neighbour's.
@@ -38,14 +40,20 @@ that draws bars, dots and their texts draws every lane.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
+from ..core.engine import in_order, run
 from ..core.kinds import GET_PAGE, INSTALL, KINDS, LOCK, PTE_CLEAR, PTE_READ, READ_BEGIN, UNLOCK, word
-from ..core.state import FREE, NOBODY, REUSED, local
-from ..tables.narrate import PAGE_WORDS, changes
+from ..core.state import FREE, NOBODY, REUSED, local, mapped
+from ..tables.narrate import PAGE_WORDS, changes, pte_text
 from . import palette
 
-#: Where a fault thread goes when it gives an attempt up (labels of ``labkit.kernel.fault``).
-GIVE_UP_LABELS = ("retry", "refused", "no_page")
+#: Where a fault thread goes when its check fails: it gives the attempt up (labels of ``labkit.kernel.fault``).
+RETRY_LABELS = ("retry", "refused")
+#: ... and where it goes when the pte it read is of no use (none, a swap entry, read-only for a write).
+MISS_LABELS = ("missing", "break_cow")
+#: What the fault takes from the pte walk (forgotten when the pte was of no use).
+WALKED = ("pfn", "writable", "ref")
 #: Local variables of a fault that are bookkeeping, not something it read.
 NOT_REMEMBERED = ("attempt", "gathered")
 
@@ -99,22 +107,50 @@ def fault_threads(model) -> list:
     return [t for t, name in enumerate(model.names) if name.startswith("fault")]
 
 
+def remembering_faults(model) -> list:
+    """The faults that remember something between steps: a software walk (an IOMMU's hardware fill does not)."""
+    return [t for t in fault_threads(model)
+            if any(step.kind in (READ_BEGIN, PTE_READ) for step in model.programs[t].steps)]
+
+
 def memory_lane(model, t: int) -> str:
     return f"{model.names[t]} remembers"
 
 
+#: Each lock the state records: its lane's name (None: the driver's lock, named by the secondary) and
+#: how to read its holder from a state.
+LOCKS = (
+    ("PTL", lambda model, s: None if s.ptl == NOBODY else model.names[s.ptl]),
+    (None, lambda model, s: None if s.mmu_lock == NOBODY else model.names[s.mmu_lock]),
+    ("mmap_sem", lambda model, s: None if s.mmap_sem == 0 else f"write ({model.names[0]})" if s.mmap_sem < 0
+     else f"read ×{s.mmap_sem}"),
+    ("page lock", lambda model, s: None if s.page_lock == NOBODY else model.page_names[s.page_lock]),
+)
+
+
+def _lock_name(model, name) -> str:
+    return model.secondary.lock if name is None else name
+
+
+@lru_cache(maxsize=256)
+def _held_locks(model) -> tuple:
+    """The locks some thread takes in this configuration: asked of a whole run, each thread in turn.
+
+    Every thread runs its whole program in that run, so every lock it ever
+    takes shows; the lane set then stays the same whatever the schedule.
+    """
+    states = [model.initial] + [move.after for move in run(model, in_order)]
+    return tuple(name for name, holder in LOCKS if any(holder(model, s) is not None for s in states))
+
+
 def lock_lanes(model) -> list:
-    """PTL, the driver's lock, and mmap_sem when munmap holds it (``caller="munmap"``)."""
-    scenario = model.scenario
-    lanes = ["PTL", model.secondary.lock]
-    if getattr(scenario, "op", None) == "zap" and getattr(scenario, "caller", None) == "munmap":
-        lanes.append("mmap_sem")
-    return lanes
+    """PTL, the driver's lock, mmap_sem (munmap writes it, madvise reads it) and the page lock, where taken."""
+    return [_lock_name(model, name) for name in _held_locks(model)]
 
 
 def lane_names(model) -> list:
     """Every lane of this configuration, top to bottom (the same for every schedule of it)."""
-    memory = [memory_lane(model, t) for t in fault_threads(model)]
+    memory = [memory_lane(model, t) for t in remembering_faults(model)]
     counters = [name for name, _ in model.initial.counters]
     return (["pte[0]"] + memory + [f"{model.secondary.entry}[0]", f"page {model.page_names[0]}"]
             + counters + lock_lanes(model) + list(model.names))
@@ -125,7 +161,7 @@ def drawing(trace) -> Drawing:
     lanes = lane_names(model)
     d = Drawing(lanes=lanes, steps=len(trace.moves), span=len(trace.moves))
     _pages_and_entries(d, trace)
-    for t in fault_threads(model):
+    for t in remembering_faults(model):
         _memory(d, trace, t)
     _counters(d, trace)
     _locks(d, trace)
@@ -158,10 +194,11 @@ def _pages_and_entries(d, trace):
     entry = model.secondary.entry
     pte_lane, spte_lane, page_lane = "pte[0]", f"{entry}[0]", f"page {name[0]}"
 
-    for first, last, pfn in _runs([s.ptes[0] for s in states]):
-        if pfn is not None:
-            _bar(d, first, last + 1, pte_lane, palette.PTE, f"pte → {name[pfn]}",
-                 f"steps {first}–{last}: the pte maps page {name[pfn]}")
+    for first, last, pte in _runs([s.ptes[0] for s in states]):
+        if pte is not None:
+            what = f"swap entry ({name[pte.pfn]})" if pte.swapped else name[pte.pfn]
+            _bar(d, first, last + 1, pte_lane, palette.PTE, f"pte → {what}",
+                 f"steps {first}–{last}: the pte maps {pte_text(model, pte)}")
 
     def spte_key(s):
         spte = s.sptes[0]
@@ -215,6 +252,10 @@ def _memory_text(model, s, t, names) -> tuple:
             page = "none" if value is None else model.page_names[value]
             short.append(f"pfn {page}")
             long.append(f"the pfn it read from the pte ({page})")
+        elif name == "writable":
+            if not value:
+                short.append("read-only")
+                long.append("that the pte was read-only")
         elif name == "ref":
             if value is not None:
                 short.append(f"ref {model.page_names[value]}")
@@ -228,14 +269,20 @@ def _memory_text(model, s, t, names) -> tuple:
 def _stale(s, t) -> bool:
     """The pfn the fault remembers is no longer mapped by any pte, or its page was freed."""
     pfn = local(s, t, "pfn")
-    return pfn is not None and (pfn not in s.ptes or s.pages[pfn].state in (FREE, REUSED))
+    return pfn is not None and (pfn not in {mapped(pte) for pte in s.ptes} or s.pages[pfn].state in (FREE, REUSED))
 
 
 def _memory(d, trace, t):
-    """From the first thing an attempt reads (seq, TFH, the pte) until its install or its giving up."""
+    """From the first thing an attempt reads (seq, TFH, the pte) until its install or its giving up.
+
+    A pte of no use (none, a swap entry, read-only for a write) sends the
+    fault to refault and walk again within the same attempt: it forgets the
+    pfn, and keeps the seq it saved before the walk (the check compares it).
+    """
     model = trace.model
     program = model.programs[t]
-    ends = {program.labels[label] for label in GIVE_UP_LABELS if label in program.labels}
+    ends = {program.labels[label] for label in RETRY_LABELS if label in program.labels}
+    misses = {program.labels[label] for label in MISS_LABELS if label in program.labels}
     lane = memory_lane(model, t)
     remembered: list = []
     keys = [None]
@@ -251,6 +298,8 @@ def _memory(d, trace, t):
             pc = after.threads[t].pc
             if kind == INSTALL or pc in ends or pc >= len(program.steps):
                 remembered = []
+            elif pc in misses:        # the pte was of no use: it walks again, still holding its seq
+                remembered = [name for name in remembered if name not in WALKED]
         if remembered:
             text, tip = _memory_text(model, after, t, remembered)
             keys.append((text, tip, "pfn" in remembered and _stale(after, t)))
@@ -274,23 +323,15 @@ def _counters(d, trace):
             _bar(d, first, last + 1, name, colour, str(value), f"steps {first}–{last}: {name} = {value}", gap=0.06)
 
 
-def _holder(model, s, lane):
-    if lane == "PTL":
-        return None if s.ptl == NOBODY else model.names[s.ptl]
-    if lane == "mmap_sem":
-        if s.mmap_sem == -1:
-            return f"{model.names[0]} (write)"
-        return None if s.mmap_sem == 0 else f"read ×{s.mmap_sem}"
-    return None if s.mmu_lock == NOBODY else model.names[s.mmu_lock]
-
-
 def _locks(d, trace):
     model = trace.model
-    for lane in lock_lanes(model):
-        for first, last, holder in _runs([_holder(model, s, lane) for s in trace.states]):
+    holders = dict(LOCKS)
+    for name in _held_locks(model):
+        lane = _lock_name(model, name)
+        for first, last, holder in _runs([holders[name](model, s) for s in trace.states]):
             if holder is not None:
                 _bar(d, first, last + 1, lane, palette.LOCK, holder,
-                     f"steps {first}–{last}: {lane} held by {holder}", gap=0.06)
+                     f"steps {first}–{last}: {lane} held ({holder})", gap=0.06)
 
 
 # -- the threads' steps -------------------------------------------------------------
@@ -300,7 +341,7 @@ def gives_up(model, move) -> bool:
     program = model.programs[move.thread]
     pc = move.after.threads[move.thread].pc
     return (move.step.kind not in (LOCK, UNLOCK)
-            and any(program.labels.get(label) == pc for label in ("retry", "refused")))
+            and any(program.labels.get(label) == pc for label in RETRY_LABELS))
 
 
 def _steps(d, trace):

@@ -57,7 +57,7 @@ def _places(left: Scenario, right: Scenario) -> list:
 class Compare:
     """``Compare(Scenario(...), Scenario(...))``, or ``Compare.refcount("zap", "range")`` for off vs pin."""
 
-    def __init__(self, left: Scenario, right: Scenario, read_after: int = 0, install_after: int | None = 7):
+    def __init__(self, left: Scenario, right: Scenario, read_after: int = 0, install_after: int | None = 8):
         if vm_length(left) != vm_length(right):
             raise ValueError("side by side needs two configurations whose VM operation has as many steps "
                              f"({left.label()}: {vm_length(left)}, {right.label()}: {vm_length(right)})")

@@ -365,19 +365,23 @@ def test_labels_never_overlap_and_stay_inside_the_plot():
     """The layout, with the widths the timeline assumes: no two words of a row share pixels, none sticks out."""
     from labkit.widgets.lanes import text_px
     from labkit.widgets.timeline import ALARM_PX, DOT_TEXT_PX
-    for scheme in labkit.SCHEMES:
-        lab = Lab(scheme=scheme, secondary=driver_for(scheme), release="after_end")
+    for scheme, secondary in [(scheme, driver_for(scheme)) for scheme in labkit.SCHEMES] + [("range", "xpmem")]:
+        lab = Lab(scheme=scheme, secondary=secondary, release="after_end")
         lab.worst_case()
         timeline, d = lab.timeline, lab.timeline.drawn
         right = d.span + 1
         px = timeline.px_per_x(right)
-        for mark, size, bold in ((timeline.above, DOT_TEXT_PX, False), (timeline.below, DOT_TEXT_PX, False),
-                                 (timeline.alarm_top, ALARM_PX, True), (timeline.alarm_low, ALARM_PX, True)):
+        rows = [(timeline.above, DOT_TEXT_PX, False), (timeline.below, DOT_TEXT_PX, False)]
+        for mark, size, bold in rows + [(alarm, ALARM_PX, True) for alarm in timeline.alarms]:
             spans = sorted((x - text_px(t, size, bold) / 2 / px, x + text_px(t, size, bold) / 2 / px, y)
                            for x, y, t in zip(mark.x, mark.y, mark.text) if t)
             for (a0, a1, y), (b0, _, z) in zip(spans, spans[1:]):
                 assert y != z or a1 <= b0, (scheme, mark.text)
             assert all(-0.5 <= a0 and a1 <= right for a0, a1, _ in spans), (scheme, mark.text)
+    xpmem = Lab(scheme="range", secondary="xpmem", refmode="off_under_ptl")   # sleeps under the PTL, step after step
+    said = sum(text.count("SLEEP IN ATOMIC") for mark in xpmem.timeline.alarms for text in mark.text)
+    broken = [x for x, name in xpmem.timeline.drawn.violations if name == "sleep_in_atomic"]
+    assert 1 <= said < len(broken)                # consecutive steps share one alarm
 
 
 def test_a_word_with_no_room_gives_way_and_an_edge_word_moves_inside():

@@ -110,13 +110,17 @@ class Timeline:
                                   font_weight="bolder", align="middle", y_offset=-3)
         self.alarm_low = bq.Label(**anchor, scales=xy, colors=[palette.VIOLATION], default_size=ALARM_PX,
                                   font_weight="bolder", align="middle", y_offset=13)
+        # the third row reaches into the pte lane, above its bar
+        self.alarm_third = bq.Label(**anchor, scales=xy, colors=[palette.VIOLATION], default_size=ALARM_PX,
+                                    font_weight="bolder", align="middle", y_offset=29)
+        self.alarms = (self.alarm_top, self.alarm_low, self.alarm_third)
         self.veil = bq.Lines(x=[[-0.5, 0.5]], y=[[0.5, 0.5]], color=[0.0],
                              scales={"x": self.x, "y": self.unit, "color": self.veil_scale},
                              stroke_width=LANE_PX)
         self.x_axis = bq.Axis(scale=self.x, label=x_label, tick_format="d", grid_lines="none")
         self.y_axis = bq.Axis(scale=self.y, side="left", grid_lines="none", tick_style={"font-size": f"{TICK_PX}px"})
         self.marks = [self.bands, self.bars, self.bar_text, self.dots, self.above, self.below,
-                      self.calls, self.call_text, self.clears, self.veil, self.alarm_top, self.alarm_low]
+                      self.calls, self.call_text, self.clears, self.veil, *self.alarms]
         self.left_px = self.min_left_px = 60
         self.figure = bq.Figure(marks=self.marks, axes=[self.x_axis, self.y_axis], title=title, animation_duration=0,
                                 fig_margin=self._margin(), padding_y=0.0,
@@ -215,12 +219,21 @@ class Timeline:
         titles: dict = {}
         for x, name in d.violations:
             titles.setdefault(x, []).append(invariant(name).title)
-        items = [(x, ALARM_LANE, " + ".join(names)) for x, names in sorted(titles.items())]
-        rows = place(items, px, 2, ALARM_PX, bold=True, bounds=(-0.5, right))
-        self._label(self.alarm_top, self._rows(items, rows, 0))
-        # an alarm is never dropped: with both rows taken (three alarms within a few steps) it goes below
-        self._label(self.alarm_low, self._rows(items, rows, 1)
-                    + [item for item, where in zip(items, rows) if where is None])
+        items = []
+        for x, names in sorted(titles.items()):
+            text = " + ".join(names)
+            if items and items[-1][2] == text and x - items[-1][3] <= 1:
+                # the same alarm at consecutive steps (a sleeping lock at each step under the PTL): said once
+                first = items[-1][4]
+                items[-1] = ((first + x) / 2, ALARM_LANE, text, x, first)
+            else:
+                items.append((x, ALARM_LANE, text, x, x))
+        items = [item[:3] for item in items]
+        rows = place(items, px, 3, ALARM_PX, bold=True, bounds=(-0.5, right))
+        for row, mark in enumerate(self.alarms):
+            self._label(mark, self._rows(items, rows, row))
+        # with all three rows taken (four alarms within a few steps) one gives way: its band still marks
+        # the step, and the verdict above the figure names every invariant the run breaks
 
     @staticmethod
     def _rows(items, placed, row) -> list:

@@ -97,13 +97,15 @@ def _act(page, rng) -> str:
                          "thread", "thread", "undo", "play", "speed", "compare"])
     if choice == "toggle":
         button = _pick(page, ".labkit-lab .labkit-controls .widget-toggle-button", rng)
-        button.click()
+        if button is not None:
+            button.click()
         return "toggle"
     if choice == "select":
         select = _pick(page, ".labkit-lab .labkit-controls select", rng)
-        index = rng.randrange(select.locator("option").count())
-        select.select_option(index=index)
-        return f"select option {index}"
+        options = select.locator("option").count() if select is not None else 0
+        if options:                  # a select the kernel is replacing has none for a moment
+            select.select_option(index=rng.randrange(options))
+        return "select"
     if choice == "schedule":
         handles = lab.locator(".labkit-schedule .noUi-handle")
         if lab.locator(".labkit-schedule[disabled], .labkit-schedule .noUi-target[disabled]").count():

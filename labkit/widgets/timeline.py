@@ -43,14 +43,14 @@ VEIL_STEPS = 128
 VEIL_COLOURS = [palette.CLEAR] * VEIL_STEPS + [palette.CURRENT] + [palette.FUTURE] * VEIL_STEPS
 #: The narrowest the figure gets (its layout's min_width): the label layout is computed for it.
 WIDTH_PX = 840
-LANE_PX, TOP_PX, BOTTOM_PX, RIGHT_PX = 42, 12, 40, 18
+LANE_PX, TOP_PX, BOTTOM_PX, RIGHT_PX = 44, 12, 40, 18
 ALARM_LANE = " "              # the top lane, with no name: where the alarms are written
 TICK_PX, DOT_TEXT_PX, BAR_TEXT_PX, CALL_TEXT_PX, ALARM_PX = 11, 10, 11, 10, 13
 #: Dot words above and below the dot (pixels from its centre to the text's baseline): a 10 px text
-#: reaches about 8.5 px above its baseline and 2.5 px below, a dot and its stroke 6.5 px from its
-#: centre; with lanes 40 px apart (LANE_PX less the scale's padding), a word below one dot ends
-#: above the next lane's words.
-ABOVE_PX, BELOW_PX = -11, 17
+#: reaches about 8.5 px above its baseline and 2.5 px below, a dot and its stroke 6.1 px from its
+#: centre; with lanes 43 px apart (LANE_PX less the scale's padding), a word below one dot ends
+#: 5 px above the next lane's words (measured in chromium: tests/browser).
+ABOVE_PX, BELOW_PX = -10, 16
 
 CSS = """<style>
 .labkit-timeline g.curve path.line { pointer-events: none; }

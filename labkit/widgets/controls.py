@@ -6,8 +6,8 @@ import ipywidgets as widgets
 from ..kernel.eras import ERAS
 from ..kernel.fault import REFMODES
 from ..kernel.operations import CALLERS, OPS, RELEASES
-from ..kernel.schemes import SCHEMES
-from ..kernel.secondaries import SECONDARIES
+from ..kernel.schemes import SCHEMES, scheme_named
+from ..kernel.secondaries import SECONDARIES, secondary_named
 from ..scenario import Scenario
 
 OP_WORDS = {"zap": "zap (madvise, munmap, truncate)", "rmap": "rmap (reclaim)", "cow": "cow (write after fork)",
@@ -20,14 +20,66 @@ REFMODE_TIPS = {
 }
 
 
+#: The Scenario fields the controls show, in the order they are laid out.
+FIELDS = ("op", "refmode", "scheme", "secondary", "era", "release", "caller")
+
+
 def _row(*children):
     return widgets.HBox(list(children), layout=widgets.Layout(flex_flow="row wrap"))
 
 
-class Controls:
-    """Widgets for op, scheme, refmode, secondary, era, release and caller; ``scenario()`` reads them."""
+def shown_fields(shown) -> tuple:
+    """Check ``shown`` (None for every control, or some of ``FIELDS``) and return it in layout order."""
+    if shown is None:
+        return FIELDS
+    if isinstance(shown, str):
+        shown = (shown,)
+    try:
+        names = tuple(shown)
+    except TypeError:
+        raise TypeError(f"controls={shown!r}: give a tuple of field names from {', '.join(FIELDS)}") from None
+    unknown = [name for name in names if name not in FIELDS]
+    if unknown:
+        raise ValueError(f"controls={names!r}: {', '.join(map(repr, unknown))} is not a control; "
+                         f"choose from {', '.join(FIELDS)}")
+    return tuple(name for name in FIELDS if name in names)
 
-    def __init__(self, scenario: Scenario):
+
+def fitted(values: dict, changed: str | None = None) -> dict:
+    """``values`` (op, scheme, refmode, secondary, ...) made a combination the model accepts, as the controls do.
+
+    The field just ``changed`` wins: choosing the IOMMU brings a scheme that
+    drives it; choosing a scheme brings the secondary it needs (the GRU's,
+    the IOMMU's) or, if the current one cannot take it, the first that can;
+    a secondary that takes no page reference of its own (the IOMMU) brings
+    refmode ``off``.  The rules are the Scenario's (``scheme.requires``,
+    ``secondary.schemes``, ``secondary.refmodes``); this only picks.
+    """
+    values = dict(values)
+    scheme, secondary = scheme_named(values["scheme"]), secondary_named(values["secondary"])
+    if changed == "secondary" and secondary.schemes and scheme.name not in secondary.schemes:
+        scheme = scheme_named(secondary.schemes[0])
+        values["scheme"] = scheme.name
+    if scheme.requires and secondary.name not in scheme.requires:
+        secondary = secondary_named(scheme.requires[0])
+    elif secondary.schemes and scheme.name not in secondary.schemes:
+        secondary = next(s for s in SECONDARIES.values() if not s.schemes or scheme.name in s.schemes)
+    values["secondary"] = secondary.name
+    if secondary.refmodes and values["refmode"] not in secondary.refmodes:
+        values["refmode"] = secondary.refmodes[0]
+    return values
+
+
+class Controls:
+    """Widgets for op, scheme, refmode, secondary, era, release and caller; ``scenario()`` reads them.
+
+    Every widget exists (``controls.refmode``, ...) whatever ``shown`` says;
+    only the ``shown`` ones are laid out, so a chapter can show the one
+    control its claim is about while the others keep the scenario's values.
+    """
+
+    def __init__(self, scenario: Scenario, shown=None):
+        self.shown = shown_fields(shown)
         style = {"description_width": "initial"}
         self.op = widgets.ToggleButtons(options=[(OP_WORDS[o], o) for o in OPS], value=scenario.op,
                                         description="VM operation", style={**style, "button_width": "auto"},
@@ -46,10 +98,15 @@ class Controls:
         self.caller = widgets.Dropdown(options=list(CALLERS), value=scenario.caller, description="zap from",
                                        style=style)
         self.scheme_summary = widgets.HTML()
-        self.all = (self.op, self.scheme, self.refmode, self.secondary, self.era, self.release, self.caller)
-        self.widget = widgets.VBox([_row(self.op), _row(self.refmode),
-                                    _row(self.scheme, self.secondary, self.era, self.release, self.caller),
-                                    self.scheme_summary])
+        self.all = tuple(getattr(self, name) for name in FIELDS)
+        rows = [_row(getattr(self, name)) for name in ("op", "refmode") if name in self.shown]
+        rest = [getattr(self, name) for name in FIELDS[2:] if name in self.shown]
+        if rest:
+            rows.append(_row(*rest))
+        if "scheme" in self.shown:
+            rows.append(self.scheme_summary)
+        self.widget = widgets.VBox(rows)
+        self.widget.add_class("labkit-controls")
         self.refresh()
 
     def scenario(self, base: Scenario) -> Scenario:
@@ -59,12 +116,12 @@ class Controls:
                             caller=self.caller.value)
 
     def set(self, scenario: Scenario) -> None:
-        for name in ("op", "scheme", "refmode", "secondary", "era", "release", "caller"):
+        for name in FIELDS:
             getattr(self, name).value = getattr(scenario, name)
         self.refresh()
 
-    def refresh(self) -> None:
-        """Disable what does not apply, with a tooltip that says why."""
+    def refresh(self, changed: str | None = None) -> None:
+        """Fit the controls to a combination the model accepts (``changed`` wins) and disable what does not apply."""
         zap = self.op.value == "zap"
         self.release.disabled = not zap
         self.release.tooltip = ("when zap frees the gathered pages: before or after invalidate_range_end"
@@ -73,14 +130,24 @@ class Controls:
         self.caller.tooltip = ("truncate holds no mmap_sem: the fault may walk the pte at any point; munmap holds "
                                "mmap_sem for writing, so the fault's walk (under mmap_sem for reading) comes before "
                                "or after it" if zap else "only zap is reached from munmap or truncate")
+        values = fitted({name: getattr(self, name).value for name in FIELDS}, changed)
+        for name in ("scheme", "secondary", "refmode"):
+            getattr(self, name).value = values[name]
         requires = SCHEMES[self.scheme.value].requires
-        if requires and self.secondary.value not in requires:
-            self.secondary.value = requires[0]
         self.secondary.disabled = len(requires) == 1
         self.secondary.tooltip = (f"the {self.scheme.value} scheme drives only {' or '.join(requires)}"
                                   if requires else "which driver keeps the secondary entries")
+        refmodes = SECONDARIES[self.secondary.value].refmodes
+        self.refmode.disabled = len(refmodes) == 1
+        self.refmode.style.button_width = "auto"
+        self.refmode.tooltip = (f"the {self.secondary.value} takes no page reference of its own: refmode "
+                                f"{refmodes[0]}" if len(refmodes) == 1 else "")
         summary = getattr(SCHEMES[self.scheme.value], "summary", "")
         self.scheme_summary.value = f'<span style="font-size:12px;opacity:0.85">{summary}</span>'
+
+    def field_of(self, widget) -> str | None:
+        """Which Scenario field ``widget`` sets."""
+        return next((name for name in FIELDS if getattr(self, name) is widget), None)
 
     def observe(self, handler) -> None:
         for widget in self.all:

@@ -2,29 +2,51 @@
 
 All the model work goes through ``simulate``, ``interleave`` and ``explore``;
 this module only decides which schedule to show and keeps the widgets in step.
+
+The figure always describes the controls.  Whatever the user did last
+(a control, the schedule slider, worst case, the scheduler, undo, play), the
+drawn trace, the verdict, the status line and the slider's positions belong
+to the configuration the controls show:
+
+* ``slider`` mode shows ``interleave(scenario, *slider)``;
+* ``worst`` mode shows the slider's run while the search runs, then the
+  search's counterexample, with the slider's handles where that run's fault
+  read the pte and installed (``lanes.placement_of``); a search that finds
+  nothing says so and the lab goes back to the slider's run;
+* ``scheduler`` mode shows the steps clicked so far.
+
+A new configuration cancels a running search (its result would describe the
+old one) and, in worst mode, starts a new one.  Every callback holds the
+lab's lock, and so does a background search's result when it arrives.
 """
 from __future__ import annotations
 
 import base64
 import html
+import threading
 
 import ipywidgets as widgets
 
-from ..core.invariants import INVARIANTS, invariant
-from ..scenario import Scenario
-from ..search.explore import explore
-from ..search.schedules import interleave, vm_length
-from ..search.trace import simulate
+from ..core.invariants import invariant
+from ..core.kinds import REUSE
+from ..scenario import Scenario, build
+from ..search.schedules import interleave
+from ..search.trace import in_order_schedule, simulate
 from ..tables.export import time_table, trace_csv
-from ..tables.narrate import events, status
+from ..tables.narrate import events, freed_at, status
 from . import palette
-from .controls import Controls
-from .guard import Messages, guard
-from .scheduler import Scheduler
+from .controls import FIELDS, Controls, fitted
+from .guard import Messages, guard, readable
+from .lanes import placement_of, vm_places
+from .scheduler import DEFAULT_GOAL, Scheduler
 from .timeline import Timeline
+from .worst import EXPLORE_LIMIT, Background, search
 
-EXPLORE_LIMIT = 300_000
 SPEEDS = [("1 step/s", 1000), ("2 steps/s", 500), ("5 steps/s", 200), ("10 steps/s", 100)]
+#: A class can follow one step a second; faster speeds are a click away.
+DEFAULT_SPEED = 1000
+SLIDER_TIP = ("left handle: after which of the VM operation's steps the secondary fault reads the pte; "
+              "right handle: after which it installs its entry")
 
 
 def verdict_html(trace) -> str:
@@ -40,8 +62,29 @@ def verdict_html(trace) -> str:
             f'padding:2px 8px">✔ This run ({n} steps) is safe{ended}: no invariant broken</div>')
 
 
+def status_words(trace, step: int) -> str:
+    """The status line: ``narrate.status``, except that an ordinary reuse of a free page is told calmly.
+
+    The allocator handing a freed page to another task is what free memory is
+    for; it is alarming only while a secondary entry still maps that page.
+    """
+    text = status(trace, step)
+    if step and trace.moves[step - 1].step.kind == REUSE and not trace.violations[step - 1]:
+        before, after = trace.states[step - 1], trace.states[step]
+        model = trace.model
+        for pfn, (old, new) in enumerate(zip(before.pages, after.pages)):
+            if old.state != new.state and not any(s is not None and s.pfn == pfn for s in before.sptes):
+                freed = freed_at(trace, pfn, step)
+                when = f", freed at step {freed}" if freed else ""
+                function = trace.moves[step - 1].step.action.split(":")[0]
+                return (f"step {step}: {trace.schedule[step - 1]} runs {function}: page {model.page_names[pfn]}"
+                        f"{when} and mapped by no pte and no {model.secondary.entry}, goes to another task "
+                        "(ordinary reuse of free memory)")
+    return text
+
+
 def status_html(trace, step: int) -> str:
-    text = html.escape(status(trace, step))
+    text = html.escape(status_words(trace, step))
     if step and trace.violations[step - 1]:
         return (f'<div class="labkit-status labkit-broken" style="background:{palette.VIOLATION};color:#fff;'
                 f'padding:3px 8px;border-radius:3px;font-weight:bold">{text}</div>')
@@ -54,42 +97,82 @@ def csv_link(trace) -> str:
     return f'<a download="{name}" href="data:text/csv;base64,{data}">download this trace as CSV ({name})</a>'
 
 
+def schedule_slider(places, read_after: int, install_after: int):
+    """The schedule slider and the words under it: its positions are named by the VM operation's steps.
+
+    The names come from ``lanes.vm_places`` ("0: before range_start", "7:
+    after free"); the words say what each handle means, in full, where the
+    slider's own readout would squeeze both names into one short box.
+    """
+    slider = widgets.SelectionRangeSlider(
+        options=[(place, k) for k, place in enumerate(places)], index=(read_after, install_after),
+        description="fault reads | installs", style={"description_width": "initial"}, readout=False,
+        layout=widgets.Layout(width="520px"), continuous_update=True, tooltip=SLIDER_TIP)
+    slider.add_class("labkit-schedule")
+    words = widgets.HTML()
+    words.add_class("labkit-placement")
+
+    def describe(change=None):
+        read, install = slider.label
+        words.value = (f'<span style="font-size:12px">the fault reads the pte <b>{html.escape(read)}</b>'
+                       f" · installs its entry <b>{html.escape(install)}</b></span>")
+    slider.observe(describe, names="label")
+    describe()
+    return slider, words
+
+
+def clamp_placement(places, read_after, install_after):
+    n = len(places) - 1
+    install_after = n if install_after is None else min(install_after, n)
+    return min(read_after, install_after), install_after
+
+
 class Lab:
     """The interactive timeline for one configuration.  Display it, or call ``show()``.
 
     ``read_after``/``install_after`` place the secondary fault among the VM
-    operation's steps (see ``labkit.schedules.interleave``); the default, 0
-    and 8, makes zap/range install its spte inside the range window, after the
-    pte was cleared: a use after free without a page reference, safe with one.
+    operation's steps (see ``labkit.search.schedules.interleave``); the
+    default, 0 and 8, makes zap/range install its spte inside the range
+    window, after the pte was cleared: a use after free without a page
+    reference, safe with one.  ``controls`` names the controls to show
+    (``("refmode",)``; default: all), ``goal`` the invariant the scheduler
+    game asks to break (None: free play), ``max_states`` the worst case's
+    search budget.
     """
 
     def __init__(self, scenario: Scenario | None = None, read_after: int = 0, install_after: int | None = 8,
-                 **fields):
-        scenario = scenario or Scenario(**{"op": "zap", "scheme": "range", "refmode": "off", **fields})
+                 *, controls=None, goal=DEFAULT_GOAL, max_states: int = EXPLORE_LIMIT, **fields):
+        if scenario is None:
+            scenario = Scenario(**{"op": "zap", "scheme": "range", "refmode": "off", **fields})
+        elif fields:
+            scenario = scenario.replace(**fields)
         self.scenario, self.mode, self.trace, self._quiet = scenario, "slider", None, False
+        self.searching = False           # a background search for this configuration's worst case is running
+        self.max_states = max_states
+        self.lock = threading.RLock()
+        self.search = Background(self.lock)
         self.messages = Messages()
         self.timeline = Timeline()
-        self.controls = Controls(scenario)
-        n = vm_length(scenario)
-        install_after = n if install_after is None else min(install_after, n)
-        read_after = min(read_after, install_after)
-        self.when = widgets.IntRangeSlider(
-            min=0, max=n, value=(read_after, install_after), description="fault reads | installs after VM step",
-            style={"description_width": "initial"}, layout=widgets.Layout(width="520px"), continuous_update=True,
-            tooltip="left: how many VM steps run before the secondary fault reads the pte; "
-                    "right: before it installs its entry")
+        self.controls = Controls(scenario, shown=controls)
+        places = vm_places(build(scenario))
+        self.when, self.placement = schedule_slider(places, *clamp_placement(places, read_after, install_after))
         self.worst_button = widgets.Button(description="worst case", icon="bolt",
-                                           tooltip="load the shortest schedule that breaks an invariant here")
+                                           tooltip="search every schedule and load the shortest that breaks an "
+                                                   "invariant here")
+        self.worst_button.add_class("labkit-worst")
+        self.progress = widgets.HTML()
+        self.progress.add_class("labkit-progress")
         self.scheduling = widgets.ToggleButton(description="you are the scheduler", icon="hand-pointer-o",
                                                layout=widgets.Layout(width="auto"),
                                                tooltip="run the threads yourself, one atomic step per click")
-        self.scheduler = Scheduler(self._scheduled, self._guard)
+        self.scheduler = Scheduler(self._scheduled, self._guard, goal=goal)
         self.scheduler.widget.layout.display = "none"
         self.cursor = widgets.IntSlider(min=0, max=1, value=0, description="step", continuous_update=True,
                                         layout=widgets.Layout(width="420px"))
-        self.play = widgets.Play(min=0, max=1, value=0, interval=100, step=1, description="play",
+        self.cursor.add_class("labkit-cursor")
+        self.play = widgets.Play(min=0, max=1, value=0, interval=DEFAULT_SPEED, step=1, description="play",
                                  tooltip="step the cursor through the run")
-        self.speed = widgets.Dropdown(options=SPEEDS, value=100, description="speed",
+        self.speed = widgets.Dropdown(options=SPEEDS, value=DEFAULT_SPEED, description="speed",
                                       layout=widgets.Layout(width="180px"))
         self.links = [widgets.link((self.play, "value"), (self.cursor, "value")),
                       widgets.link((self.speed, "value"), (self.play, "interval"))]
@@ -102,81 +185,172 @@ class Lab:
                                          titles=("events table", "text version ([Time N] table) and CSV"))
         self.widget = widgets.VBox([
             self.timeline.style, self.controls.widget,
-            widgets.HBox([self.when, self.worst_button, self.scheduling],
+            widgets.HBox([self.when, self.worst_button, self.scheduling, self.progress],
                          layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
+            self.placement,
             self.scheduler.widget, self.verdict, self.timeline.figure,
             widgets.HBox([self.play, self.cursor, self.speed], layout=widgets.Layout(align_items="center")),
-            self.status, self.legend, self.messages.widget, self.details])
+            self.status, self.messages.widget, self.legend, self.details])
         self.widget.add_class("labkit-lab")
 
         self.controls.observe(self._guard(self._configured))
-        self.when.observe(self._guard(self._moved), names="value")
-        self.worst_button.on_click(self._guard(lambda _: self.worst_case()))
+        self.when.observe(self._guard(self._moved), names="index")
+        self.worst_button.on_click(self._guard(self._worst_clicked))
         self.scheduling.observe(self._guard(self._toggle_scheduler), names="value")
         self.cursor.observe(self._guard(self._cursor_moved), names="value")
-        self._refresh_controls()
+        self.details.observe(self._guard(self._fill_details), names="selected_index")
+        self._refresh_buttons()
         self._reload()
 
-    # -- errors ---------------------------------------------------------------
+    # -- errors and the lock ------------------------------------------------------
 
     def _guard(self, callback):
-        return guard(self.messages, callback)
+        guarded = guard(self.messages, callback)
+
+        def locked(*args, **kwargs):
+            with self.lock:
+                return guarded(*args, **kwargs)
+        return locked
+
+    def _quietly(self, function, *args) -> None:
+        """Change widgets without their observers reacting (the caller redraws once, after)."""
+        self._quiet = True
+        try:
+            function(*args)
+        finally:
+            self._quiet = False
 
     # -- what the user does ----------------------------------------------------
 
     def set(self, **changes) -> None:
-        """Change the configuration as if the controls were used (``lab.set(refmode="pin")``)."""
-        scenario = self.scenario.replace(**changes)
-        self._quiet = True
-        try:
-            self.controls.set(scenario)
-        finally:
-            self._quiet = False
-        self._configured()
+        """Change the configuration as if the controls were used (``lab.set(refmode="pin")``).
+
+        As with the controls, a scheme that drives only some secondaries brings
+        the first of them along (``lab.set(scheme="gru")`` picks the GRU), and
+        so on (``controls.fitted``).
+        """
+        with self.lock:
+            current = {name: getattr(self.scenario, name) for name in FIELDS}
+            if set(changes) & set(FIELDS) and not {"scheme", "secondary", "refmode"} <= set(changes):
+                # what the controls would bring along (the fields named here win)
+                fields = fitted({**current, **changes}, "secondary" if "secondary" in changes else None)
+                changes = {**{k: v for k, v in fields.items() if v != current[k]}, **changes}
+            scenario = self.scenario.replace(**changes)
+            self._quietly(self.controls.set, scenario)
+            self._apply(scenario, wait=True)
 
     def move(self, read_after: int, install_after: int) -> None:
-        """Set the schedule slider."""
-        self.when.value = (read_after, install_after)
+        """Set the schedule slider (VM steps before the fault's pte read, and before its install)."""
+        self.when.index = (read_after, install_after)
 
     def step_to(self, step: int) -> None:
         self.cursor.value = step
 
-    def worst_case(self) -> None:
-        """Load the explorer's shortest schedule breaking the first invariant this configuration can break."""
-        found = explore(self.scenario, max_states=EXPLORE_LIMIT)
-        for name in INVARIANTS:     # the worst case shows the first, in the table's order
-            if found.violated.get(name):
-                self.mode = "worst"
-                self.scheduling.value = False
-                self._load(simulate(self.scenario, found.shortest[name]))
-                self.messages.say(f"worst case: the shortest schedule that breaks {name} "
-                                  f"({len(found.shortest[name])} steps, out of {found.states} reachable states)")
-                return
-        self.messages.say(f"no schedule of {self.scenario.label()} breaks any invariant "
-                          f"({found.states} states explored" + ("" if found.complete else ", search cut short") + ")")
+    def worst_case(self, wait: bool = True) -> None:
+        """Search every schedule and load the shortest that breaks the first invariant this configuration can break.
+
+        ``wait=False`` searches in the background, as the button does; ``wait()`` waits for it.
+        """
+        with self.lock:
+            self._worst(wait)
+
+    def cancel(self) -> None:
+        """Stop a running worst-case search; the figure stays on the slider's run."""
+        with self.lock:
+            if self.searching:
+                self.search.cancel()
+                self.mode = "slider"
+                self._searching(False)
+                self._reload()
+                self.messages.say("search cancelled: the figure shows the slider's schedule")
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until a background search has finished (for tests and scripts)."""
+        self.search.wait(timeout)
+
+    # -- the worst case ---------------------------------------------------------------
+
+    def _worst_clicked(self, _button) -> None:
+        if self.searching:
+            self.cancel()
+        else:
+            self._worst(wait=False)
+
+    def _worst(self, wait: bool) -> None:
+        if self.mode == "scheduler":
+            raise ValueError("switch off 'you are the scheduler' to search for the worst case")
+        self.search.cancel()
+        self.mode = "worst"
+        scenario, budget = self.scenario, self.max_states
+        if wait:
+            self._searching(False)
+            self._found(search(scenario, budget))
+            return
+        self._searching(True)
+        self.search.start(lambda stop, progress: search(scenario, budget, stop, progress),
+                          done=self._found, progress=self._progressed, failed=self._failed)
+
+    def _searching(self, running: bool) -> None:
+        self.searching = running
+        self.worst_button.description = "cancel search" if running else "worst case"
+        self.worst_button.icon = "stop" if running else "bolt"
+        self.progress.value = (f'<span style="font-size:12px">searching every schedule of '
+                               f"{html.escape(self.scenario.label())}…</span>" if running else "")
+
+    def _progressed(self, states: int) -> None:
+        self.progress.value = (f'<span style="font-size:12px">searching every schedule of '
+                               f"{html.escape(self.scenario.label())}: {states:,} states "
+                               f"(budget {self.max_states:,})</span>")
+
+    def _failed(self, exc) -> None:
+        self._searching(False)
+        self.mode = "slider"
+        self.messages.say(readable(exc), error=True)
+
+    def _found(self, outcome) -> None:
+        """A search's answer, for the configuration it was asked about (a stale one was cancelled)."""
+        self._searching(False)
+        if outcome.scenario != self.scenario or self.mode != "worst":
+            return
+        if outcome.invariant is None:
+            self.mode = "slider"
+            self._reload()
+            self.messages.say(outcome.words())
+            return
+        trace = simulate(outcome.scenario, outcome.schedule)
+        self._quietly(setattr, self.when, "index", placement_of(trace))
+        self._load(trace)
+        self.messages.say(outcome.words())
 
     # -- callbacks -------------------------------------------------------------
 
     def _configured(self, change=None) -> None:
         if self._quiet:
             return
-        self.controls.refresh()
-        self.scenario = self.controls.scenario(self.scenario)
+        changed = self.controls.field_of(change["owner"]) if change else None
+        self._quietly(self.controls.refresh, changed)     # a scheme may pick the secondary it requires, ...
+        try:
+            scenario = self.controls.scenario(self.scenario)
+        except ValueError:
+            self._quietly(self.controls.set, self.scenario)   # the controls go back to what is drawn
+            raise
+        self._apply(scenario, wait=False)
+
+    def _apply(self, scenario: Scenario, wait: bool) -> None:
+        """Show ``scenario``: a new run in the current mode (a running search for the old one is cancelled)."""
+        self.search.cancel()
+        self._searching(False)
+        self.scenario = scenario
         self.messages.clear()
-        n = vm_length(self.scenario)
-        if self.when.max != n:
-            self._quiet = True
-            try:
-                low, high = self.when.value
-                self.when.max = n
-                self.when.value = (min(low, n), min(high, n))
-            finally:
-                self._quiet = False
+        self._refresh_slider()
         if self.mode == "scheduler":
-            self.scheduler.start(self.scenario)
+            self.scheduler.start(scenario)
+            self._reload()
             self.messages.say("the configuration changed: the schedule starts again from step 0")
-        if self.mode == "worst":
-            self.worst_case()
+        elif self.mode == "worst":
+            self.mode = "slider"
+            self._reload()
+            self._worst(wait)
         else:
             self._reload()
 
@@ -184,6 +358,8 @@ class Lab:
         if self._quiet:
             return
         if self.mode == "worst":
+            self.search.cancel()
+            self._searching(False)
             self.mode = "slider"
             self.messages.clear()
         if self.mode == "slider":
@@ -191,38 +367,67 @@ class Lab:
 
     def _toggle_scheduler(self, change) -> None:
         on = change["new"]
+        self.search.cancel()
+        self._searching(False)
+        self.messages.clear()
         self.mode = "scheduler" if on else "slider"
         self.scheduler.widget.layout.display = None if on else "none"
-        self._refresh_controls()
+        self._refresh_buttons()
         if on:
             self.scheduler.start(self.scenario)
         self._reload()
 
     def _scheduled(self, names) -> None:
-        self._load(simulate(self.scenario, names), cursor=len(names))
+        self._load(self.scheduler.trace, cursor=len(names))
 
-    def _cursor_moved(self, change) -> None:
-        step = change["new"]
+    def _whole_run(self) -> int:
+        """How many steps a whole run of this configuration takes (in order, or the slider's): the scheduler's
+        figure is that wide from its first step, so it fills from the left as the student clicks."""
+        return max(len(in_order_schedule(build(self.scenario))),
+                   len(interleave(self.scenario, *self.when.index)))
+
+    def _cursor_moved(self, change=None) -> None:
+        step = self.cursor.value         # not change["new"]: a search landing meanwhile may have moved it
+        if self.trace is None:
+            return
+        if step > len(self.trace.moves):
+            # a run of 0 steps still has a slider to 1 (noUiSlider refuses an empty range): stay at the end
+            self.cursor.value = len(self.trace.moves)
+            return
         self.timeline.set_cursor(step)
-        if self.trace is not None and 0 <= step <= len(self.trace.moves):
-            self.status.value = status_html(self.trace, step)
+        self.status.value = status_html(self.trace, step)
 
     # -- keeping the widgets in step ------------------------------------------
 
-    def _refresh_controls(self) -> None:
+    def _refresh_slider(self) -> None:
+        """The slider's positions are the new configuration's VM steps; its handles stay where they can."""
+        places = vm_places(build(self.scenario))
+        if list(self.when.options) == [(place, k) for k, place in enumerate(places)]:
+            return
+        low, high = self.when.index
+        n = len(places) - 1
+
+        def replace():
+            with self.when.hold_sync():
+                self.when.options = [(place, k) for k, place in enumerate(places)]
+                self.when.index = (min(low, n), min(high, n))
+        self._quietly(replace)
+
+    def _refresh_buttons(self) -> None:
         scheduling = self.mode == "scheduler"
         self.when.disabled = scheduling
+        self.placement.layout.display = "none" if scheduling else None
         self.worst_button.disabled = scheduling
         why = "you are the scheduler: your clicks are the schedule (switch it off to use this)"
-        self.when.tooltip = why if scheduling else ("left: how many VM steps run before the fault reads the pte; "
-                                                   "right: before it installs its entry")
-        self.worst_button.tooltip = why if scheduling else "load the shortest schedule that breaks an invariant here"
+        self.when.tooltip = why if scheduling else SLIDER_TIP
+        self.worst_button.tooltip = why if scheduling else ("search every schedule and load the shortest that "
+                                                            "breaks an invariant here")
 
     def _reload(self) -> None:
         if self.mode == "scheduler":
-            self._load(simulate(self.scenario, self.scheduler.names), cursor=len(self.scheduler.names))
+            self._load(self.scheduler.trace, cursor=len(self.scheduler.names))
         else:
-            low, high = self.when.value
+            low, high = self.when.index
             self._load(simulate(self.scenario, interleave(self.scenario, low, high)))
 
     def _load(self, trace, cursor=None) -> None:
@@ -232,7 +437,7 @@ class Lab:
         if cursor is None:
             broken = [k for k, names in enumerate(trace.violations, start=1) if names]
             cursor = broken[0] if broken else n
-        self.timeline.show(trace)
+        self.timeline.show(trace, x_max=self._whole_run() if self.mode == "scheduler" else None)
         self.verdict.value = verdict_html(trace)
         for widget in (self.play, self.cursor):
             if n >= widget.max:
@@ -242,6 +447,17 @@ class Lab:
             widget.max = max(n, 1)
         self.timeline.set_cursor(cursor)
         self.status.value = status_html(trace, cursor)
+        self._fill_details()
+
+    def _fill_details(self, change=None) -> None:
+        """The events table, the text version and the CSV link, only while the accordion is open.
+
+        They are the largest messages a slider move would send (pandas' HTML
+        table, the CSV in base64) and nobody sees them while they are folded.
+        """
+        if self.details.selected_index is None or self.trace is None:
+            return
+        trace = self.trace
         self.table.value = events(trace).to_html(index=False, border=0, classes="labkit-events")
         self.text.value = f"<pre style='font-size:11px'>{html.escape(time_table(trace))}</pre>"
         self.csv.value = csv_link(trace)
@@ -250,7 +466,7 @@ class Lab:
 
     @property
     def status_text(self) -> str:
-        return status(self.trace, self.cursor.value)
+        return status_words(self.trace, self.cursor.value)
 
     def time_table(self) -> str:
         return time_table(self.trace)

@@ -19,10 +19,15 @@ SPTE_DANGLING = VERMILLION
 PAGE = {"in_use": GREEN, "free": GREY, "reused": PURPLE}
 RANGE_WINDOW = YELLOW
 VIOLATION = VERMILLION
+MEMORY = "#BFE3F7"          # what the fault remembers (a light SKY: it holds a copy of the pte)
+MEMORY_STALE = "#F4B183"    # ... once no pte maps that page any more, or it was freed
+COUNTER_ZERO = "#E6E6E6"    # a notifier counter at 0
+COUNTER_RAISED = "#F5EE9E"  # a counter above 0 (a light YELLOW: like the range window it often marks)
+LOCK = "#CFCFCF"            # a lock held (its holder is written on the bar)
 
 #: Dot colour per step role, in the thread lanes.
 ROLES = {"notifier": YELLOW, "pte": BLUE, "secondary": ORANGE, "page": PURPLE, "access": GREEN,
-         "lock": GREY, "other": GREY}
+         "lock": GREY, "other": GREY, "retry": VERMILLION}
 
 #: The cursor: past columns clear, the current column tinted, the future veiled.
 CLEAR, CURRENT, FUTURE = "rgba(0,0,0,0)", "rgba(0,114,178,0.30)", "rgba(128,128,128,0.36)"
@@ -34,9 +39,14 @@ LEGEND = (
     (PAGE["in_use"], "bar", "page in use, with its refcount"),
     (PAGE["free"], "bar", "page freed to the buddy allocator"),
     (PAGE["reused"], "bar", "page handed to another owner"),
+    (MEMORY, "bar", "what the fault remembers between its pte read and its install (pfn, saved seq)"),
+    (MEMORY_STALE, "bar", "… and that page is no longer mapped, or was freed"),
+    (COUNTER_RAISED, "bar", "a notifier counter above 0"),
+    (LOCK, "bar", "a lock, with who holds it"),
     (RANGE_WINDOW, "band", "invalidate_range_start … invalidate_range_end window"),
     (YELLOW, "dot", "a notifier callback step (▼ marks the call)"),
     (BLUE, "dot", "a pte step (✚ marks the pte clear)"),
+    (VERMILLION, "dot", "a fault's check fails (✗ retry): it gives the attempt up and faults again"),
     (VIOLATION, "band", "an invariant broken at this step (named in capitals)"),
     (CURRENT, "band", "the cursor; steps after it are greyed"),
 )

@@ -68,15 +68,18 @@ def screenshot_on_failure(request):
             pass
 
 
-@pytest.fixture(scope="module")
+COPIES = {"lab.ipynb": ROOT / "notebooks" / "lab.ipynb"}
+
+
+@pytest.fixture(scope="session")
 def lab_server():
-    server = Server("lab", {"lab.ipynb": ROOT / "notebooks" / "lab.ipynb"})
+    server = Server("lab", COPIES)
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def voila_server():
-    server = Server("voila", {"lab.ipynb": ROOT / "notebooks" / "lab.ipynb"})
+    server = Server("voila", COPIES)
     yield server
     server.stop()

@@ -11,10 +11,12 @@ configurations with one cursor; ``heatmap`` draws the verdict matrix and
 figure is drawn from what ``labkit.search`` and ``labkit.tables`` return.
 """
 from . import picture
+from .claims import CLAIMS, Claim, Prediction, claim
 from .costpanel import CostPanel
 from .heatmap import HeatMap, heatmap
 from .lab import Lab
 from .side_by_side import Compare
 from .timeline import Timeline
 
-__all__ = ["Lab", "Compare", "Timeline", "CostPanel", "HeatMap", "heatmap", "picture"]
+__all__ = ["Lab", "Compare", "Timeline", "CostPanel", "HeatMap", "heatmap", "picture", "claim", "Claim",
+           "CLAIMS", "Prediction"]

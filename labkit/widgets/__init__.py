@@ -17,6 +17,7 @@ from .heatmap import HeatMap, heatmap
 from .lab import Lab
 from .side_by_side import Compare
 from .timeline import Timeline
+from .windowmap import WindowMap, windowmap
 
 __all__ = ["Lab", "Compare", "Timeline", "CostPanel", "HeatMap", "heatmap", "picture", "claim", "Claim",
-           "CLAIMS", "Prediction"]
+           "CLAIMS", "Prediction", "WindowMap", "windowmap"]

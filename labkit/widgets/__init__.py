@@ -18,6 +18,7 @@ from .lab import Lab
 from .side_by_side import Compare
 from .timeline import Timeline
 from .windowmap import WindowMap, windowmap
+from .worksheet import Worksheet, worksheet
 
-__all__ = ["Lab", "Compare", "Timeline", "CostPanel", "HeatMap", "heatmap", "picture", "claim", "Claim",
-           "CLAIMS", "Prediction", "WindowMap", "windowmap"]
+__all__ = ["Lab", "Compare", "Timeline", "CostPanel", "HeatMap", "heatmap", "picture", "claim", "Claim", "CLAIMS",
+           "Prediction", "WindowMap", "windowmap", "Worksheet", "worksheet"]

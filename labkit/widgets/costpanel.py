@@ -71,7 +71,7 @@ class CostPanel:
         import bqplot as bq
         import ipywidgets as widgets
 
-        return bq.Figure(marks=marks, axes=axes, title=title, animation_duration=0,
+        return bq.Figure(marks=marks, axes=axes, title=title, animation_duration=0, padding_x=0.0, padding_y=0.0,
                          fig_margin={"top": 40, "bottom": 45, "left": 80, "right": 20},
                          layout=widgets.Layout(width="460px", height="250px"))
 

@@ -8,11 +8,20 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from labkit import Scenario, simulate
 from labkit.search.schedules import interleave, vm_length
+from labkit.core.invariants import TABLE
 from labkit.tables.stories import window_map
-from labkit.widgets import WindowMap, windowmap
+from labkit.widgets import CLAIMS, WindowMap, windowmap
 from labkit.widgets.windowmap import SEVERITY, code
 
 C4 = Scenario(op="zap", scheme="range", refmode="off")
+READ, INSTALL = CLAIMS["C4"].read_after, CLAIMS["C4"].install_after       # a use after free
+
+
+def broken_cells(scenario) -> dict:
+    """{letters: how many placements} for the placements of ``scenario`` that break something."""
+    table = window_map(scenario)
+    cells = [cell for column in table.columns for cell in table[column] if cell not in ("", ".")]
+    return {letters: cells.count(letters) for letters in sorted(set(cells))}
 
 
 def browser_click(shown, read, install):
@@ -27,13 +36,13 @@ def shown():
 
 
 def test_a_click_on_a_cell_moves_the_lab_to_that_placement(shown):
-    browser_click(shown, 3, 7)
-    expected = simulate(C4, interleave(C4, 3, 7))
+    browser_click(shown, READ, INSTALL)
+    expected = simulate(C4, interleave(C4, READ, INSTALL))
     assert shown.lab.trace.schedule == expected.schedule
     assert shown.lab.trace.states == expected.states
-    assert shown.placement == (3, 7)
-    assert shown.mark.selected.tolist() == [[3, 7]]
-    assert shown.messages.text == "loaded: the fault reads the pte after VM step 3, installs after 7 (U)"
+    assert shown.placement == (READ, INSTALL)
+    assert shown.mark.selected.tolist() == [[READ, INSTALL]]
+    assert shown.messages.text == f"loaded: the fault reads the pte after VM step {READ}, installs after {INSTALL} (U)"
 
 
 def test_a_click_where_no_placement_exists_says_why_and_changes_nothing(shown):
@@ -54,12 +63,16 @@ def test_the_grid_is_window_map_with_row_0_on_top(shown):
         for install in range(n + 1):
             assert colours[read][install] == code(table.loc[read, install])
     written = dict(zip(zip(shown.letters.y, shown.letters.x), shown.letters.text))
-    assert written[("3", "7")] == "U" and written[("0", "10")] == "US" and ("5", "2") not in written
+    assert written[(str(READ), str(INSTALL))] == "U" and written[("0", str(n))] == "US"
+    assert ("5", "2") not in written
 
 
 def test_each_outcome_has_its_own_colour_at_an_exact_stop():
-    assert code("") == -1 and code(".") == 0 and code("U") == code("US") == 1 and code("S") == 2
-    assert code("SA") == 2 and code("A") == 3 and code("R") == 4
+    letters = [letter for letter, _ in SEVERITY]
+    assert letters == [record.letter for record in TABLE]     # every invariant, in the table's order
+    assert len({colour for _, colour in SEVERITY}) == len(SEVERITY)
+    assert code("") == -1 and code(".") == 0 and code("U") == code("US") == 1
+    assert code("SA") == code("S") == letters.index("S") + 1 and code("A") == letters.index("A") + 1
     shown = windowmap(C4)
     scale = shown.colour
     assert (scale.min, scale.max) == (-1, len(SEVERITY))
@@ -71,14 +84,18 @@ def test_a_configuration_change_in_the_lab_redraws_the_grid_for_it(shown):
     shown.lab.controls.refmode.value = "pin"
     assert shown.scenario == shown.lab.scenario == C4.replace(refmode="pin")
     assert shown.table.equals(window_map(C4.replace(refmode="pin")))
-    assert "12 of 66 placements break something (S 12)" in repr(shown)
+    counts = broken_cells(C4.replace(refmode="pin"))
+    assert set(counts) == {"S"}
+    assert f"placements break something (S {counts['S']})" in repr(shown)
 
 
 def test_the_text_form_is_deterministic(shown):
     assert repr(shown) == repr(windowmap(C4, 0, 7, controls=("refmode",)))
-    assert repr(shown) == ("WindowMap(zap/range/off/kvm: rows read after 0–10, columns install after 0–10; "
-                           "16 of 66 placements break something (U 4, US 12); selected: read after 0, install "
-                           "after 7)")
+    n, counts = vm_length(C4), broken_cells(C4)
+    listed = ", ".join(f"{letters} {count}" for letters, count in counts.items())
+    assert repr(shown) == (f"WindowMap(zap/range/off/kvm: rows read after 0–{n}, columns install after 0–{n}; "
+                           f"{sum(counts.values())} of {(n + 1) * (n + 2) // 2} placements break something "
+                           f"({listed}); selected: read after 0, install after 7)")
     assert shown._repr_mimebundle_()["text/plain"] == repr(shown)
 
 

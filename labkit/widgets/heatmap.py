@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import html
 
+from ..core.invariants import TABLE
 from ..tables.matrix import grid
 from . import palette
 
 #: Shared with the window map: a cell where nothing breaks, and one that does not exist.
 SAFE, EMPTY = "#e3f2e9", "#d0d0d0"
-#: One colour per count of broken invariants, 0 to 3 (the matrix's maximum; 4 would reuse the last).
+#: One colour per count of broken invariants: 0, 1, 2, and 3 or more (the legend says so).
 COUNT_COLOURS = (SAFE, palette.YELLOW, palette.ORANGE, palette.VERMILLION)
 
 
@@ -71,11 +72,11 @@ class HeatMap:
                                 fig_margin={"top": 50, "bottom": 130, "left": 130, "right": 20},
                                 layout={"width": "900px", "height": "680px"})
         self.figure.add_class("labkit-heatmap")
-        words = ("0: nothing", "1 invariant", "2 invariants", "3 invariants")
+        words = ("0: nothing", "1 invariant", "2 invariants", "3 or more invariants")
         self.legend = widgets.HTML(swatches_html(
             list(zip(COUNT_COLOURS, words)) + [(EMPTY, "no such configuration")],
-            "rows: op/scheme, as printed below; columns: secondary/refmode; the letters are the grid's "
-            "(U use after free, S stale, R refcount, A sleep in atomic)"))
+            "rows: op/scheme, as printed below; columns: secondary/refmode; the letters are the grid's: "
+            + ", ".join(f"{record.letter} {record.words}" for record in TABLE)))
         self.widget = widgets.VBox([self.figure, self.legend])
 
     def __repr__(self) -> str:

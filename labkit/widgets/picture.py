@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..core.engine import alone, run
 from ..core.invariants import invariant
+from ..core.state import mapped
 from ..scenario import Scenario, build
 from ..search.schedules import interleave
 from ..search.trace import simulate
@@ -260,12 +261,12 @@ def after_one_fault(scenario: Scenario):
 def holders(model, state, pfn: int = 0) -> list:
     """Who holds page ``pfn``'s references, from the state: the ptes, the pinned entries, and the rest."""
     page = state.pages[pfn]
-    mapped = sum(1 for p in state.ptes if p == pfn)
+    mapping = sum(1 for pte in state.ptes if mapped(pte) == pfn)
     pinned = sum(1 for s in state.sptes if s is not None and s.pfn == pfn and s.pinned)
-    lines = [f"{mapped} from the pte (the process maps it)"] if mapped else []
+    lines = [f"{mapping} from the pte (the process maps it)"] if mapping else []
     if pinned:
         lines.append(f"{pinned} from the {model.secondary.entry} (get_page in get_user_pages, kept)")
-    other = page.refcount - mapped - pinned
+    other = page.refcount - mapping - pinned
     if other:
         lines.append(f"{other} other (page cache, reclaim's isolation)")
     return lines
@@ -301,9 +302,9 @@ def two_page_tables(refmode: str = "pin", secondary: str = "kvm", **fields) -> P
     scheme = fields.pop("scheme", "gru" if secondary == "gru" else "range")
     scenario = Scenario(**{"op": "zap", "scheme": scheme, "refmode": refmode, "secondary": secondary, **fields})
     model, state = after_one_fault(scenario)
-    driver, page = model.secondary, state.pages[0]
-    name = model.page_names[0]
-    spte = state.sptes[0]
+    driver, spte = model.secondary, state.sptes[0]
+    pfn = mapped(state.ptes[0])
+    page, name = state.pages[pfn], model.page_names[pfn]
     width, height = 780, 410
     body = [_arrowheads((palette.PTE, palette.SPTE, "#555555")),
             _text(14, 24, "Two page tables, one page", 15, weight="bold"),
@@ -321,7 +322,7 @@ def two_page_tables(refmode: str = "pin", secondary: str = "kvm", **fields) -> P
     body.append(_text(390, 90, "mmu_notifier", 11, anchor="middle", weight="bold"))
     body += [_text(390, 118 + 13 * i, line, 10, anchor="middle")
              for i, line in enumerate(wrap(", ".join(model.scheme.hooks()), 10, 140))]
-    lines = [f"refcount (page->_count) = {page.refcount}", *holders(model, state)]
+    lines = [f"refcount (page->_count) = {page.refcount}", *holders(model, state, pfn)]
     body.append(_rect(230, 270, 320, 30 + 16 * len(lines), "#fafafa", stroke="#999999", radius=5))
     body.append(_rect(230, 270, 320, 22, palette.PAGE["in_use"], radius=5))
     body.append(_text(240, 286, f"struct page {name} — {PAGE_WORDS[page.state]}", 13, fill="#ffffff",

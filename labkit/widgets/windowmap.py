@@ -24,8 +24,11 @@ from .focused import CONTROLS, focused_lab
 from .guard import Messages, guard
 from .heatmap import EMPTY, SAFE, swatches_html
 
-#: A cell's colour names the first of these letters it holds (its letters name every one).
-SEVERITY = (("U", palette.VIOLATION), ("S", palette.ORANGE), ("A", palette.SKY), ("R", palette.PURPLE))
+#: One colour per invariant letter (Okabe-Ito; black letters read on each).
+LETTER_COLOURS = {"U": palette.VIOLATION, "S": palette.ORANGE, "R": palette.PURPLE, "A": palette.SKY,
+                  "D": palette.GREY, "O": palette.YELLOW, "T": palette.GREEN}
+#: A cell's colour names the first of its letters in the invariants' table order (its letters name them all).
+SEVERITY = tuple((record.letter, LETTER_COLOURS[record.letter]) for record in TABLE)
 
 
 #: The letters sit on the cells: clicks must go through them to the cell below.
@@ -47,7 +50,7 @@ def legend_html() -> str:
     words = {record.letter: record.words for record in TABLE}
     items = [(SAFE, ". nothing broken")] + [(colour, f"{letter} {words[letter]}") for letter, colour in SEVERITY]
     items.append((EMPTY, "no such placement (the install cannot come before the read)"))
-    return swatches_html(items, "colour: the first broken letter in this order; the letters name all of them. "
+    return swatches_html(items, "colour: the first of a cell's letters in this order; the letters name them all. "
                                 "Click a cell to load that schedule into the timeline.")
 
 

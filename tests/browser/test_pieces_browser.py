@@ -6,6 +6,7 @@ import pytest
 
 from labkit import Scenario
 from labkit.search.schedules import vm_length
+from labkit.tables.stories import window_map
 from labkit.widgets import Lab, claim
 
 from .conftest import open_page, real_errors
@@ -45,7 +46,7 @@ def page(browser, pieces_server, request):
 def test_the_claim_asks_before_it_shows_a_timeline(page):
     preset = page.locator(".labkit-claim")
     assert preset.count() == 1
-    assert "Predict: The fault reads P after range_start" in preset.inner_text()
+    assert "Predict: " + claim("C4").claim.question in preset.inner_text()
     assert preset.locator(".labkit-timeline").count() == 0
 
 
@@ -71,7 +72,7 @@ def test_a_click_on_a_window_map_cell_loads_that_placement(page):
     page.wait_for_function("(text) => { const s = document.querySelector('.labkit-windowmap-lab "
                            ".labkit-status-line'); return s && s.innerText === text; }", arg=expected)
     message = page.locator(".labkit-windowmap-lab .labkit-message").first.inner_text()
-    assert f"after VM step {read}, installs after {install} (US)" in message
+    assert f"after VM step {read}, installs after {install} ({window_map(C4).loc[read, install]})" in message
 
 
 def test_no_console_errors(page):

@@ -68,3 +68,10 @@ def test_all_zero_costs_draw_without_a_message():
     for slider in panel.sliders.values():
         slider.value = 0.0
     assert panel.messages.text == "" and panel.fill_y.max > 0
+
+
+def test_chart_axes_end_on_round_numbers_above_the_data():
+    from labkit.widgets.costpanel import nice_ceiling
+    assert [nice_ceiling(v) for v in (287.5, 55000, 4380, 1000, 0)] == [300, 55000, 4500, 1000, 1]
+    panel = CostPanel()
+    assert panel.fill_y.max >= max(panel.fill_bars.y) and panel.access_y.max >= max(panel.access_lines.y[1])

@@ -130,3 +130,10 @@ def test_both_figures_sit_on_a_white_card_for_light_and_dark_themes():
 def test_save_writes_the_svg(tmp_path):
     path = picture.two_page_tables().save(tmp_path / "pages.svg")
     assert path.read_text(encoding="utf-8") == picture.two_page_tables().svg
+
+
+def test_a_long_lane_name_widens_the_margin_instead_of_being_cut():
+    xpmem = Scenario(op="rmap", scheme="page", refmode="off", secondary="xpmem")
+    root = ET.fromstring(picture.story(xpmem, 0, 0).svg)
+    label = next(e for e in root.iter(f"{SVG}text") if e.text == "XPMEM remote mapping[0]")
+    assert float(label.get("x")) - picture.text_width(label.text, 12) >= 0

@@ -15,6 +15,7 @@ as the number of TLB misses varies, with the current setting marked (claim C1).
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import fields, replace
 
 from ..tables.costs import Costs, access_cost, fill_cost, report
@@ -27,6 +28,14 @@ CURVE_POINTS = 41
 #: Slider upper bounds, in ns (the GRU invalidate's bound leaves room for "a few usec").
 SLIDER_MAX = {"atomic_inc": 500.0, "rmap_build": 2000.0, "software_walk": 2000.0, "hardware_walk": 500.0,
               "gru_dropin": 3000.0, "gru_tlb_invalidate": 10000.0, "kvm_zap": 2000.0}
+
+
+def nice_ceiling(value: float) -> float:
+    """The axis top for ``value``: the next multiple of half its power of ten (287.5 -> 300), so ticks are round."""
+    if value <= 0:
+        return 1.0
+    step = 10 ** math.floor(math.log10(value)) / 2
+    return math.ceil(value / step) * step
 
 
 class CostPanel:
@@ -78,7 +87,7 @@ class CostPanel:
     def _fill_chart(self):
         import bqplot as bq
 
-        x, self.fill_y = bq.OrdinalScale(), bq.LinearScale(min=0.0, max=1.0)
+        x, self.fill_y = bq.OrdinalScale(), bq.LinearScale(min=0.0, max=1.0, allow_padding=False)
         y = self.fill_y
         bars = bq.Bars(x=["part"], y=[0.0], scales={"x": x, "y": y}, colors=[palette.SKY], padding=0.3,
                        label_display=True, label_display_format=".0f", label_font_style={"font-size": "11px"})
@@ -89,7 +98,8 @@ class CostPanel:
     def _access_chart(self):
         import bqplot as bq
 
-        x, y = bq.LinearScale(min=0.0), bq.LinearScale(min=0.0)
+        x = bq.LinearScale(min=0.0, max=float(self.accesses), allow_padding=False)
+        y = self.access_y = bq.LinearScale(min=0.0, max=1.0, allow_padding=False)
         lines = bq.Lines(x=[0.0], y=[[0.0], [0.0]], scales={"x": x, "y": y}, colors=[palette.BLUE, palette.ORANGE],
                          stroke_width=3)
         now = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales={"x": x, "y": y}, colors=[palette.NEUTRAL],
@@ -104,7 +114,7 @@ class CostPanel:
             self.fill_bars.x = list(parts)
             self.fill_bars.y = list(parts.values())
             self.fill_bars.colors = [palette.VERMILLION if "atomic" in part else palette.SKY for part in parts]
-        self.fill_y.max = 1.15 * max([*parts.values(), 1.0])        # room for the label over the tallest bar
+        self.fill_y.max = nice_ceiling(1.1 * max(parts.values()))   # room for the label over the tallest bar
         step = max(self.accesses // (CURVE_POINTS - 1), 1)
         misses = list(range(0, self.accesses + 1, step))
         kvm = [access_cost("kvm", self.accesses, m, "pin", costs) for m in misses]
@@ -112,7 +122,8 @@ class CostPanel:
         with self.access_lines.hold_sync():
             self.access_lines.x = misses
             self.access_lines.y = [kvm, gru]
-        top = max(kvm + gru + [1.0])
+        top = nice_ceiling(max(kvm + gru))
+        self.access_y.max = top
         with self.now.hold_sync():
             self.now.x = [float(self.misses.value)] * 2
             self.now.y = [0.0, top]

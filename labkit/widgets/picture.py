@@ -137,15 +137,16 @@ def timeline(trace, title: str | None = None) -> Picture:
     """The timeline of ``trace`` as a static picture: every lane named, the range window, the pte clear, alarms."""
     d = drawing(trace)
     span = d.steps + 1.5                                   # x from -0.5 to steps + 1, as the live figure
-    plot_width = WIDTH - LEFT - RIGHT
+    left = max(LEFT, 20 + max(text_width(lane, 12) for lane in d.lanes))     # every lane name fits
+    plot_width = WIDTH - left - RIGHT
 
     def px(x: float) -> float:
-        return LEFT + (x + 0.5) * plot_width / span
+        return left + (x + 0.5) * plot_width / span
 
     alarms = {}
     for x, name in d.violations:
         alarms.setdefault(x, []).append(invariant(name).title)
-    placed = alarm_rows([(x, " + ".join(names)) for x, names in sorted(alarms.items())], px, LEFT, WIDTH - RIGHT)
+    placed = alarm_rows([(x, " + ".join(names)) for x, names in sorted(alarms.items())], px, left, WIDTH - RIGHT)
     rows = max((row for row, _, _ in placed), default=-1) + 1
     top = HEADER + rows * ALARM_ROW + 8
     lane_y = {lane: top + LANE_HEIGHT * (i + 0.5) for i, lane in enumerate(d.lanes)}
@@ -155,15 +156,15 @@ def timeline(trace, title: str | None = None) -> Picture:
     body = [_text(12, 20, heading, size=14, weight="bold"),
             _text(12, 38, verdict_words(trace), size=12,
                   fill=palette.VIOLATION if trace.violated() else INK_ON_CARD, weight="bold")]
-    body += [_text(LEFT - 8, y + 4, lane, size=12, anchor="end") for lane, y in lane_y.items()]
-    body += [f'<line x1="{LEFT}" y1="{_n(y)}" x2="{WIDTH - RIGHT}" y2="{_n(y)}" stroke="{FAINT}"/>'
+    body += [_text(left - 8, y + 4, lane, size=12, anchor="end") for lane, y in lane_y.items()]
+    body += [f'<line x1="{_n(left)}" y1="{_n(y)}" x2="{WIDTH - RIGHT}" y2="{_n(y)}" stroke="{FAINT}"/>'
              for y in lane_y.values()]
     body += _bands(d, px, top, bottom)
     body += _bars(d, px, lane_y, plot_width / span)
     body += _marks(d, px, lane_y)
     body += [_text(centre, HEADER + row * ALARM_ROW + 12, words, size=13, fill=palette.VIOLATION,
                    anchor="middle", weight="bold") for row, centre, words in placed]
-    body += _axis(d.steps, px, bottom, plot_width / span)
+    body += _axis(d.steps, px, left, bottom, plot_width / span)
     legend, height = _legend(bottom + 50)
     body += legend
     text = (f"Picture of the timeline: {trace.scenario.label()}, {d.steps} steps; lanes "
@@ -211,14 +212,14 @@ def _marks(d, px, lane_y) -> list:
     return out
 
 
-def _axis(steps, px, bottom, px_per_step) -> list:
+def _axis(steps, px, left, bottom, px_per_step) -> list:
     every = next(k for k in (1, 2, 5, 10, 20, 50, 100) if k * px_per_step >= 16)
-    out = [f'<line x1="{LEFT}" y1="{_n(bottom)}" x2="{WIDTH - RIGHT}" y2="{_n(bottom)}" stroke="#999999"/>']
+    out = [f'<line x1="{_n(left)}" y1="{_n(bottom)}" x2="{WIDTH - RIGHT}" y2="{_n(bottom)}" stroke="#999999"/>']
     for k in range(0, steps + 1, every):
         out.append(f'<line x1="{_n(px(k))}" y1="{_n(bottom)}" x2="{_n(px(k))}" y2="{_n(bottom + 4)}" '
                    'stroke="#999999"/>')
         out.append(_text(px(k), bottom + 16, str(k), size=10, anchor="middle"))
-    out.append(_text(LEFT + (WIDTH - LEFT - RIGHT) / 2, bottom + 32, "step", size=11, anchor="middle"))
+    out.append(_text(left + (WIDTH - left - RIGHT) / 2, bottom + 32, "step", size=11, anchor="middle"))
     return out
 
 

@@ -31,18 +31,20 @@ $(LITE_VENV)/.installed: $(LITE_PY) pyproject.toml constraints.txt
 
 lab: $(VENV)/.lab-installed
 	@# JupyterLab reads setting defaults from <sys.prefix>/share/jupyter/lab/settings/overrides.json
-	@# (binder/postBuild puts the same file there on Binder): save widget state in notebooks.
+	@# (binder/postBuild puts the same file there on Binder): save widget state in notebooks, no "Jupyter news?" pop-up.
 	@install -D -m 644 binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT)/ — open the URL with the token printed below."
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
 	  --ServerApp.root_dir=$(CURDIR)/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Presentation mode: the walkthrough as a Voila app, code hidden, widgets live.
-# Port 8866 unless PORT is given (make present PORT=9000).
+# Port 8866 unless PORT is given (make present PORT=9000).  NOTEBOOK picks what to serve:
+#   make present NOTEBOOK=notebooks/03_range_and_refcount.ipynb    one chapter
+#   make present NOTEBOOK=notebooks                                every chapter, listed on the start page
 present: NOTEBOOK ?= notebooks/lab.ipynb
 present: VOILA_PORT = $(if $(filter file,$(origin PORT)),8866,$(PORT))
 present: $(VENV)/.lab-installed
-	@test -f $(NOTEBOOK) || { echo "$(NOTEBOOK) does not exist"; exit 1; }
+	@test -f $(NOTEBOOK) || test -d $(NOTEBOOK) || { echo "$(NOTEBOOK) does not exist (give a notebook or a folder of them)"; exit 1; }
 	@$(PY) -c 'import voila' 2>/dev/null || $(PIP) voila
 	@echo "Serving $(NOTEBOOK) with Voila on http://127.0.0.1:$(VOILA_PORT)/ — open the URL with the token printed below (Ctrl-C stops it)."
 	$(VENV)/bin/voila $(NOTEBOOK) --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --token \

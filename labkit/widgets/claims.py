@@ -31,8 +31,8 @@ from ..search.schedules import interleave
 from ..search.trace import simulate
 from ..tables.narrate import status, violation_words
 from . import palette
-from .focused import CONTROLS, check_controls, focused_lab
-from .lab import EXPLORE_LIMIT
+from .controls import FIELDS, shown_fields
+from .lab import EXPLORE_LIMIT, Lab
 
 NOT_SURE = "not sure: show me"
 
@@ -124,7 +124,7 @@ class Claim:
     contrast: tuple = ()          # ((field, value), ...): the change to try next, which flips the finding
 
     def __post_init__(self):
-        check_controls(self.controls)
+        shown_fields(self.controls)
         if self.scope not in ("run", "any"):
             raise ValueError(f"scope={self.scope!r}: 'run' (this schedule) or 'any' (some schedule)")
         if self.scope == "any" and not self.outcome.invariant:
@@ -292,7 +292,8 @@ class Prediction:
 
         self.claim, self.choice, self.verdict_text = preset, None, ""
         self.messages = Messages()
-        self.lab = focused_lab(preset.scenario, preset.read_after, preset.install_after, preset.controls)
+        self.lab = Lab(preset.scenario, read_after=preset.read_after, install_after=preset.install_after,
+                       controls=preset.controls)
         # the Lab joins the page only once answered: a figure drawn while hidden has no size (and bqplot
         # logs negative widths), and nothing of the answer shows before the prediction
         self.stage = widgets.VBox([])
@@ -317,7 +318,7 @@ class Prediction:
             raise ValueError(f"{choice!r} is not an answer here; choose from {', '.join(map(repr, known))}")
         self.choice = choice
         predicted = dict(self.claim.answers).get(choice)
-        labels = {name: getattr(self.lab.controls, name).description for name in CONTROLS}
+        labels = {name: getattr(self.lab.controls, name).description for name in FIELDS}
         found = self.claim.finding()
         self.verdict_text = self.claim.grade(predicted, labels, found)
         if self.claim.scope == "any" and found.happens:

@@ -20,7 +20,8 @@ from ..scenario import Scenario
 from ..search.schedules import vm_length
 from ..tables.stories import window_map
 from . import palette
-from .focused import CONTROLS, focused_lab
+from .controls import FIELDS
+from .lab import Lab
 from .guard import Messages, guard
 from .heatmap import EMPTY, SAFE, swatches_html
 
@@ -65,7 +66,7 @@ class WindowMap:
         scenario = scenario or Scenario(**{"op": "zap", "scheme": "range", "refmode": "off", **fields})
         n = vm_length(scenario)
         install_after = n if install_after is None else install_after
-        self.lab = focused_lab(scenario, read_after, install_after, controls)
+        self.lab = Lab(scenario, read_after=read_after, install_after=install_after, controls=controls)
         self.messages = Messages()
         self.placement = (read_after, install_after)
         self.rows, self.columns = bq.OrdinalScale(), bq.OrdinalScale()
@@ -95,7 +96,7 @@ class WindowMap:
         # back the selection a browser click sets (its object array fails to serialise), so the kernel
         # owns ``selected`` and only uses it to outline the placement the Lab shows.
         self.mark.on_element_click(guard(self.messages, self._element_clicked))
-        for name in CONTROLS:                       # after the Lab's own observers: lab.scenario is current
+        for name in FIELDS:                       # after the Lab's own observers: lab.scenario is current
             getattr(self.lab.controls, name).observe(guard(self.messages, self._configured), names="value")
         self._draw()
 

@@ -13,7 +13,7 @@ import html
 from ..core.invariants import TABLE
 from ..tables.exercises import FIX_SCHEMES, Problem
 from ..tables.exercises import worksheet as problems_for
-from .focused import focused_lab
+from .lab import Lab
 from .guard import Messages, guard
 
 HINTS = {
@@ -44,7 +44,7 @@ class ProblemCard:
             control = self.scheme
         else:
             s = problem.scenario
-            self.lab = focused_lab(s, 0, 0, controls=())
+            self.lab = Lab(s, read_after=0, install_after=0, controls=())
             self.lab.scheduling.value = True          # the student's clicks are the schedule
             control = self.lab.widget
         self.button = widgets.Button(description="check", icon="check", button_style="primary")

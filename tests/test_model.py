@@ -267,7 +267,7 @@ def test_the_slider_moves_an_early_check_with_the_read():
     """interleave: every step before the pte read (a GRU ms_range_active test too) runs at read_after."""
     scenario = Scenario(op="zap", scheme="gru", refmode="off", secondary="gru")
     before = interleave(scenario, 0, vm_length(scenario))
-    assert before[:5] == ("fault",) * 5          # TFH, ms_range_active test, PTL, pte read, unlock
+    assert before[:3] == ("fault",) * 3          # TFH, ms_range_active test, the lockless pte read
     inside = simulate(scenario, interleave(scenario, 3, vm_length(scenario)))
     refused = [m.step.label for m in inside.moves if m.thread == 1]
     assert "refused" in refused                  # range_start has raised ms_range_active by then

@@ -36,11 +36,11 @@ read-only pte (a page shared copy-on-write) makes handle_mm_fault break the
 COW first: the model's COW thread stands for that do_wp_page, and the fault
 waits for it, then walks again.
 
-GRU's atomic_pte_lookup reads the pte without the PTL.  The model reads it
-under the PTL in every mode: a single read inside another thread's PTL section
-sees the pte either before or after that section's clear, which the
-interleavings already cover, so the lock changes no verdict, and it keeps one
-fault path for every driver.
+GRU's atomic_pte_lookup reads the pte with interrupts off and without the PTL
+(docs/kernel-sites.md item 9): the model's GRU walk (refmode off) is one
+lockless read, which may land inside another thread's PTL section and see a
+pte that section has cleared and not yet set again.  The other walks take
+the PTL (follow_page under pte_offset_map_lock).
 """
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ REFMODES = ("off", "pin", "gup_release", "off_under_ptl")
 
 FOLLOW_PAGE = "mm/memory.c follow_page (2.6.27)"
 GRU_FAULT = "drivers/misc/sgi-gru/grufault.c gru_try_dropin (2008): the NOTE on the dropin race"
+GRU_LOOKUP = "drivers/misc/sgi-gru/grufault.c atomic_pte_lookup (2008): local_irq_disable, walk, no PTL"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,11 @@ class FaultPath:
     def checks_late(self) -> bool:
         """The scheme checks under the driver's lock, just before installing (KVM's mmu_notifier_retry)."""
         return self.scheme.fault_retry is not None and not self.checks_early
+
+    @property
+    def lockless(self) -> bool:
+        """The GRU's atomic_pte_lookup reads the pte with interrupts off and no PTL (no reference, no mmap_sem)."""
+        return self.secondary.lockless_walk and not self.takes_ref and not self.under_ptl and not self.mmap_sem
 
     @property
     def walker(self) -> str:
@@ -139,11 +145,13 @@ def begin_phase(path: FaultPath) -> list:
 
 def walk_phase(path: FaultPath) -> list:
     """follow_page: read the pte under the PTL; get_page if the mode takes a reference; drop the PTL unless kept."""
-    steps = [
-        lock_ptl(f"{path.walker}: pte_offset_map_lock", FOLLOW_PAGE, label="walk", mmap_sem=path.mmap_sem),
-        Step(f"{path.walker}: read the pte", _reader(path.vpage), FOLLOW_PAGE, kind=PTE_READ,
-             choose=_usable_or(path.asks_write)),
-    ]
+    read = Step(f"{path.walker}: read the pte", _reader(path.vpage), FOLLOW_PAGE, kind=PTE_READ,
+                choose=_usable_or(path.asks_write))
+    if path.lockless:
+        return [replace(read, action=f"{path.walker}: read the pte (interrupts off, no PTL)", site=GRU_LOOKUP,
+                        label="walk")]
+    steps = [lock_ptl(f"{path.walker}: pte_offset_map_lock", FOLLOW_PAGE, label="walk", mmap_sem=path.mmap_sem),
+             read]
     if path.takes_ref:
         steps.append(Step("follow_page(FOLL_GET): get_page", _take_reference, FOLLOW_PAGE, kind=GET_PAGE))
     if not path.under_ptl:
@@ -179,8 +187,12 @@ def install_phase(path: FaultPath) -> list:
 
 def refault_phase(path: FaultPath, walk: str) -> list:
     """No usable pte: drop the PTL, let handle_mm_fault fill it (or give up), walk again (from label ``walk``)."""
-    unlock = unlock_ptl(f"{path.walker}: no page mapped: pte_unmap_unlock", FOLLOW_PAGE, label="missing",
-                        choose=_can_refault(path.vpage, path.vma_stays), mmap_sem=path.mmap_sem)
+    if path.lockless:     # atomic_pte_lookup returns 1: try again the non-atomic way (get_user_pages)
+        unlock = Step(f"{path.walker}: no page mapped: fall back to non_atomic_pte_lookup", _no_change, GRU_LOOKUP,
+                      label="missing", choose=_can_refault(path.vpage, path.vma_stays))
+    else:
+        unlock = unlock_ptl(f"{path.walker}: no page mapped: pte_unmap_unlock", FOLLOW_PAGE, label="missing",
+                            choose=_can_refault(path.vpage, path.vma_stays), mmap_sem=path.mmap_sem)
     steps = [unlock, Step("handle_mm_fault: " + ("do_swap_page or do_anonymous_page" if path.vma_stays
                                                  else "do_swap_page") + " fills the pte",
                           _refault(path.vpage, path.vma_stays), "mm/memory.c handle_mm_fault (2.6.27)",

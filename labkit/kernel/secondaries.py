@@ -64,6 +64,7 @@ class Secondary:
     flush_cost: str      # the Costs field one flush of the entries costs
     asks_write: tuple = ()   # eras in which the fault asks get_user_pages for write (and so breaks COW first)
     translates_on_miss: bool = False   # a miss is filled by a hardware walk of the CPU page table (ATS)
+    lockless_walk: bool = False        # the fault reads the pte with no PTL (the GRU's atomic_pte_lookup)
     refmodes: tuple = ()     # the reference modes it can have, if not every one
     schemes: tuple = ()      # the schemes it can be driven by, if not every one
     #: GRU only: the hardware ignores a TLB dropin if an invalidate reached the
@@ -123,6 +124,7 @@ GRU = Secondary(
     walks_in_hardware=False,
     install_cost="gru_dropin",
     flush_cost="gru_tlb_invalidate",
+    lockless_walk=True,
     hardware_drop=True,
 )
 

@@ -29,12 +29,12 @@ from .kernel.schemes import SCHEMES, Scheme, register_scheme
 from .kernel.secondaries import SECONDARIES
 from .scenario import CALLERS, ERAS, OPS, REFMODES, RELEASES, Scenario, build
 from .search.explore import Exploration, explore
-from .search.schedules import interleave, vm_length
+from .search.schedules import after, interleave, vm_length
 from .search.trace import Trace, simulate
 from .search.verdicts import kernel_note, verdicts
 from .tables import costs, exercises, export, history, matrix, narrate, stories, tour
 
 __all__ = ["Scenario", "Scheme", "Step", "Call", "Trace", "simulate", "build", "register_scheme",
-           "Exploration", "explore", "verdicts", "kernel_note", "interleave", "vm_length",
+           "Exploration", "explore", "verdicts", "kernel_note", "interleave", "vm_length", "after",
            "SCHEMES", "SECONDARIES", "OPS", "REFMODES", "ERAS", "RELEASES", "CALLERS", "INVARIANTS",
            "kit", "costs", "exercises", "export", "history", "matrix", "narrate", "stories", "tour"]

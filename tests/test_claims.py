@@ -8,7 +8,8 @@ from labkit.search.schedules import interleave
 from labkit.widgets import CLAIMS, Claim, claim
 from labkit.widgets import claims as claims_module
 from labkit.core.kinds import RELEASE
-from labkit.widgets.claims import NOT_SURE, REBUILT, after, broken
+from labkit import after
+from labkit.widgets.claims import NOT_SURE, REBUILT, broken
 from labkit.widgets.controls import FIELDS as CONTROLS
 
 PRESETS = list(CLAIMS)

@@ -1,6 +1,7 @@
 """Exercises answered with widgets (for Voila): each card grades its answer with Problem.check, the model."""
 import pytest
 
+import labkit
 from labkit import explore, simulate
 from labkit.tables.exercises import FIX_SCHEMES
 from labkit.widgets import worksheet
@@ -60,3 +61,11 @@ def test_the_text_form_is_deterministic():
     first.cards[0].check()
     assert f"\n   {first.cards[0].verdict_text}" in repr(first)
     assert "0x" not in repr(first)
+
+
+def test_a_break_it_card_sets_the_problem_s_own_goal():
+    """Seed 2008's break-it problem asks for a stale entry: the scheduler's goal must say so, not use after free."""
+    card = next(card for card in worksheet(2008).cards if card.problem.kind == "break")
+    assert card.lab.scheduler.goal == card.problem.target
+    words = labkit.core.invariants.invariant(card.problem.target).goal.split("{")[0].strip()
+    assert words in card.lab.scheduler.goal_line.value

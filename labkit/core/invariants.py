@@ -56,23 +56,30 @@ class Invariant(NamedTuple):
     words: str       # plain words for sentences ("use after free")
     title: str       # the timeline's alarm, in capitals
     checked: str     # when the model checks it
+    goal: str        # a scheduler level's goal; {user} and {entry} name the secondary's
     outcome: bool = False   # an outcome to notice (a cost), not a memory-safety or coherence bug
 
 
 TABLE = (
-    Invariant("use_after_free", "U", "use after free", "USE AFTER FREE", "at every guest or device access"),
-    Invariant("stale", "S", "stale secondary entry", "STALE ENTRY", "when every thread has finished"),
+    Invariant("use_after_free", "U", "use after free", "USE AFTER FREE", "at every guest or device access",
+              "make {user} touch a freed page"),
+    Invariant("stale", "S", "stale secondary entry", "STALE ENTRY", "when every thread has finished",
+              "finish every thread with the {entry} still mapping a page the pte no longer maps"),
     Invariant("refcount", "R", "page reference count wrong", "REFCOUNT WRONG",
               "at every step (below zero) and when every thread has finished (the count differs from the "
-              "references that exist)"),
+              "references that exist)", "make a page's reference count wrong"),
     Invariant("sleep_in_atomic", "A", "sleeping callback called in atomic context", "SLEEP IN ATOMIC",
-              "at every step that may sleep, and at every callback of a driver whose callbacks sleep"),
+              "at every step that may sleep, and at every callback of a driver whose callbacks sleep",
+              "make the notifier call a sleeping callback where it cannot sleep"),
     Invariant("reclaim_defeated", "D", "reclaim defeated by a secondary's pin", "RECLAIM DEFEATED",
-              "when reclaim tries to free the page", outcome=True),
+              "when reclaim tries to free the page",
+              "make reclaim give the page back because the {entry} pins it", outcome=True),
     Invariant("stale_read", "O", "old data read through the secondary", "OLD DATA READ",
-              "at every read through a secondary entry"),
+              "at every read through a secondary entry",
+              "make {user} read old data after the copy-on-write has returned"),
     Invariant("store_order", "T", "store order broken (a newer value seen before an older one)",
-              "STORE ORDER BROKEN", "at every read through a secondary entry"),
+              "STORE ORDER BROKEN", "at every read through a secondary entry",
+              "make the device see B's new value, then A's old one"),
 )
 
 #: The names, in the order every table lists them.

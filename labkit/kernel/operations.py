@@ -147,15 +147,17 @@ def _caller_leaves(caller: str, era: Era, vpages: tuple) -> list:
 
 
 def _free_batch(caller: str, release: str) -> Step:
-    freed = ("the page cache keeps its reference" if caller == "truncate"
-             else "free_pages_and_swap_cache -> put_page")
+    """tlb_finish_mmu: the gathered pages' mapping references go; a page-cache page keeps the cache's (a put, no free)."""
+    cached = caller == "truncate"
+    freed = "put_page: the page cache keeps its reference" if cached else "free_pages_and_swap_cache -> put_page"
+    kind = PUT_PAGE if cached else RELEASE
     if release == "before_end":
         return Step(f"unmap_vmas: tlb_finish_mmu (zap_work ran out): flush the CPU TLB, {freed}", _free_gathered,
                     "mm/memory.c unmap_vmas, include/asm-generic/tlb.h tlb_finish_mmu (2.6.27); "
-                    "tlb_remove_page also frees at once in fast mode or when the batch fills", kind=RELEASE)
+                    "tlb_remove_page also frees at once in fast mode or when the batch fills", kind=kind)
     return Step(f"zap_page_range: tlb_finish_mmu (last batch): flush the CPU TLB, {freed}", _free_gathered,
                 "mm/memory.c zap_page_range / unmap_region: tlb_finish_mmu after unmap_vmas returns (2.6.27)",
-                kind=RELEASE)
+                kind=kind)
 
 
 def _clear_and_gather(vpage: int):

@@ -249,7 +249,8 @@ register_scheme(Scheme(
 ))
 register_scheme(Scheme(
     name="page",
-    summary="invalidate_page only: try_to_unmap_one and do_wp_page notify under the PTL",
+    summary=("invalidate_page only: try_to_unmap_one and do_wp_page notify it (under the PTL in 2.6.27; reclaim "
+             "after the unlock from 3.7, COW not at all from 3.7; gone in 4.13)"),
     invalidate_page=_ZAP,
     source="mm/rmap.c try_to_unmap_one, mm/memory.c do_wp_page via ptep_clear_flush_notify (2.6.27)",
 ))

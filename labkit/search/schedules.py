@@ -22,6 +22,21 @@ def vm_length(scenario: Scenario) -> int:
     return len(build(checked(scenario, "vm_length")).programs[0].steps)
 
 
+def after(scenario: Scenario, hook: str = "", kind: str = "") -> int:
+    """How many VM steps have run once ``hook``'s callback has returned, or once the first ``kind`` step ran.
+
+    Presets name their slider placement by what has happened ("after
+    range_start", "after the free"), so a model that adds a step elsewhere
+    (a caller's mmap_sem, say) moves the number, not the story.
+    """
+    steps = build(scenario).programs[0].steps
+    found = [n for n, step in enumerate(steps, start=1) if (hook and step.hook == hook) or
+             (kind and step.kind == kind)]
+    if not found:
+        raise ValueError(f"{scenario.label()}: the VM operation has no {hook or kind} step")
+    return found[-1] if hook else found[0]
+
+
 def interleave(scenario: Scenario, read_after: int, install_after: int, guest_after=None) -> tuple:
     """A schedule where the fault reads the pte after ``read_after`` VM steps, installs after ``install_after``.
 

@@ -7,7 +7,7 @@ Nothing here decides anything; it only describes states that the engine made.
 from __future__ import annotations
 
 from ..core.invariants import invariant
-from ..core.kinds import ACCESS
+from ..core.kinds import ACCESS, REUSE
 from ..core.state import FREE, NOBODY, REUSED, System, backing
 
 PAGE_WORDS = {"in_use": "in use", "free": "free", "reused": "reused by another owner", "unused": "unused"}
@@ -191,9 +191,29 @@ def status(trace, step: int) -> str:
     broken = trace.violations[step - 1]
     if move.step.kind == ACCESS:
         text = _access_words(trace, step, before, move)
+    elif move.step.kind == REUSE and not broken:
+        text = _reuse_words(trace, step, before, move) or text
     if broken:
         text += " — " + ", ".join(_violation_words(trace, step, v) for v in broken)
     return text
+
+
+def _reuse_words(trace, step, before, move):
+    """The allocator handing out a freed page nothing maps any more: what free memory is for, told calmly.
+
+    It is alarming only while a secondary entry still maps that page (then
+    the words say so, and the guest's later access breaks use_after_free).
+    """
+    model = trace.model
+    for pfn, (old, new) in enumerate(zip(before.pages, move.after.pages)):
+        if old.state != new.state and not any(s is not None and s.pfn == pfn for s in before.sptes):
+            freed = freed_at(trace, pfn, step)
+            when = f", freed at step {freed}" if freed else ""
+            function = move.step.action.split(":")[0]
+            return (f"step {step}: {trace.schedule[step - 1]} runs {function}: page {model.page_names[pfn]}{when} "
+                    f"and mapped by no pte and no {model.secondary.entry}, goes to another task "
+                    "(ordinary reuse of free memory)")
+    return None
 
 
 def _access_words(trace, step, before, move) -> str:

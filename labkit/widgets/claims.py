@@ -27,7 +27,7 @@ from ..core.kinds import RELEASE
 from ..core.state import mapped
 from ..scenario import Scenario, build
 from ..search.explore import explore
-from ..search.schedules import interleave
+from ..search.schedules import after, interleave
 from ..search.trace import simulate
 from ..tables.narrate import status, violation_words
 from . import palette
@@ -78,21 +78,6 @@ def _tell_install(trace, step: int) -> str:
 
 REBUILT = Outcome("the fault maps the old page again after invalidate_range_start", _old_page_installed,
                   _tell_install)
-
-
-def after(scenario: Scenario, hook: str = "", kind: str = "") -> int:
-    """How many VM steps have run once ``hook``'s callback has returned, or once the first ``kind`` step ran.
-
-    Presets name their slider placement by what has happened ("after
-    range_start", "after the free"), so a model that adds a step elsewhere
-    (a caller's mmap_sem, say) moves the number, not the story.
-    """
-    steps = build(scenario).programs[0].steps
-    found = [n for n, step in enumerate(steps, start=1) if (hook and step.hook == hook) or
-             (kind and step.kind == kind)]
-    if not found:
-        raise ValueError(f"{scenario.label()}: the VM operation has no {hook or kind} step")
-    return found[-1] if hook else found[0]
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,6 @@ from ..scenario import build
 from ..search.trace import trace_of
 from .lanes import step_name
 
-#: What a student is asked to do, per invariant; {user} and {entry} come from the secondary.
-GOALS = {
-    "use_after_free": "make {user} touch a freed page",
-    "stale": "finish every thread with the {entry} still mapping a page the pte no longer maps",
-    "refcount": "make a page's reference count wrong",
-    "sleep_in_atomic": "make the notifier call a sleeping callback where it cannot sleep",
-}
 DEFAULT_GOAL = "use_after_free"
 
 
@@ -165,7 +158,7 @@ class Scheduler:
         if self.goal is None:
             return "No goal: run the threads in any order and watch what happens."
         secondary = self.model.secondary
-        return "Goal: " + GOALS[self.goal].format(user=secondary.user, entry=secondary.entry) + "."
+        return "Goal: " + invariant(self.goal).goal.format(user=secondary.user, entry=secondary.entry) + "."
 
     def refresh(self) -> None:
         state = self.state

@@ -43,8 +43,7 @@ class ProblemCard:
                                            value="", description="scheme")
             control = self.scheme
         else:
-            s = problem.scenario
-            self.lab = Lab(s, read_after=0, install_after=0, controls=())
+            self.lab = Lab(problem.scenario, read_after=0, install_after=0, controls=(), goal=problem.target)
             self.lab.scheduling.value = True          # the student's clicks are the schedule
             control = self.lab.widget
         self.button = widgets.Button(description="check", icon="check", button_style="primary")

@@ -189,7 +189,7 @@ def refault_phase(path: FaultPath, walk: str) -> list:
     """No usable pte: drop the PTL, let handle_mm_fault fill it (or give up), walk again (from label ``walk``)."""
     if path.lockless:     # atomic_pte_lookup returns 1: try again the non-atomic way (get_user_pages)
         unlock = Step(f"{path.walker}: no page mapped: fall back to non_atomic_pte_lookup", _no_change, GRU_LOOKUP,
-                      label="missing", choose=_can_refault(path.vpage, path.vma_stays))
+                      kind=REFAULT, label="missing", choose=_can_refault(path.vpage, path.vma_stays))
     else:
         unlock = unlock_ptl(f"{path.walker}: no page mapped: pte_unmap_unlock", FOLLOW_PAGE, label="missing",
                             choose=_can_refault(path.vpage, path.vma_stays), mmap_sem=path.mmap_sem)
@@ -266,7 +266,8 @@ def _done(s: System, t: int) -> str:
 def _reader(vpage: int):
     def run(s: System, t: int) -> System:
         pte = s.ptes[vpage]
-        return with_local(s, t, pfn=mapped(pte), writable=pte is not None and pte.writable)
+        pfn = mapped(pte)
+        return with_local(s, t, pfn=pfn, writable=None if pfn is None else pte.writable)
     return run
 
 

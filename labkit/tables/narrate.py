@@ -61,7 +61,7 @@ def _local_text(model, name, value) -> str:
     if name in ("pfn", "ref"):
         return page_name(model, value)
     if name == "writable":
-        return "yes" if value else "no (read-only)"
+        return "no page to map" if value is None else ("yes" if value else "no (read-only)")
     if name == "gathered":
         return "[" + ", ".join(model.page_names[pfn] for pfn in value) + "]"
     return str(value)

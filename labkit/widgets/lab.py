@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import html
 import threading
+from functools import lru_cache
 
 import ipywidgets as widgets
 
@@ -60,6 +61,12 @@ def verdict_html(trace) -> str:
     ended = "" if trace.finished else " so far (not every thread has finished)"
     return (f'<div class="labkit-verdict labkit-safe" style="border-left:6px solid {palette.GREEN};'
             f'padding:2px 8px">✔ This run ({n} steps) is safe{ended}: no invariant broken</div>')
+
+
+@lru_cache(maxsize=128)
+def slider_run(scenario: Scenario, read_after: int, install_after: int):
+    """The run the schedule slider shows (a Trace is a value: a student scrubbing back and forth reuses it)."""
+    return simulate(scenario, interleave(scenario, read_after, install_after))
 
 
 def status_words(trace, step: int) -> str:
@@ -428,7 +435,7 @@ class Lab:
             self._load(self.scheduler.trace, cursor=len(self.scheduler.names))
         else:
             low, high = self.when.index
-            self._load(simulate(self.scenario, interleave(self.scenario, low, high)))
+            self._load(slider_run(self.scenario, low, high))
 
     def _load(self, trace, cursor=None) -> None:
         """Show ``trace``; the cursor goes to its first broken step, else to its end."""

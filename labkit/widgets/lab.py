@@ -29,12 +29,11 @@ from functools import lru_cache
 import ipywidgets as widgets
 
 from ..core.invariants import invariant
-from ..core.kinds import REUSE
 from ..scenario import Scenario, build
 from ..search.schedules import interleave
 from ..search.trace import in_order_schedule, simulate
 from ..tables.export import time_table, trace_csv
-from ..tables.narrate import events, freed_at, status
+from ..tables.narrate import events, status
 from . import palette
 from .controls import FIELDS, Controls, fitted
 from .guard import Messages, guard, readable
@@ -69,29 +68,8 @@ def slider_run(scenario: Scenario, read_after: int, install_after: int):
     return simulate(scenario, interleave(scenario, read_after, install_after))
 
 
-def status_words(trace, step: int) -> str:
-    """The status line: ``narrate.status``, except that an ordinary reuse of a free page is told calmly.
-
-    The allocator handing a freed page to another task is what free memory is
-    for; it is alarming only while a secondary entry still maps that page.
-    """
-    text = status(trace, step)
-    if step and trace.moves[step - 1].step.kind == REUSE and not trace.violations[step - 1]:
-        before, after = trace.states[step - 1], trace.states[step]
-        model = trace.model
-        for pfn, (old, new) in enumerate(zip(before.pages, after.pages)):
-            if old.state != new.state and not any(s is not None and s.pfn == pfn for s in before.sptes):
-                freed = freed_at(trace, pfn, step)
-                when = f", freed at step {freed}" if freed else ""
-                function = trace.moves[step - 1].step.action.split(":")[0]
-                return (f"step {step}: {trace.schedule[step - 1]} runs {function}: page {model.page_names[pfn]}"
-                        f"{when} and mapped by no pte and no {model.secondary.entry}, goes to another task "
-                        "(ordinary reuse of free memory)")
-    return text
-
-
 def status_html(trace, step: int) -> str:
-    text = html.escape(status_words(trace, step))
+    text = html.escape(status(trace, step))
     if step and trace.violations[step - 1]:
         return (f'<div class="labkit-status labkit-broken" style="background:{palette.VIOLATION};color:#fff;'
                 f'padding:3px 8px;border-radius:3px;font-weight:bold">{text}</div>')
@@ -473,7 +451,7 @@ class Lab:
 
     @property
     def status_text(self) -> str:
-        return status_words(self.trace, self.cursor.value)
+        return status(self.trace, self.cursor.value)
 
     def time_table(self) -> str:
         return time_table(self.trace)

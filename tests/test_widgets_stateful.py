@@ -16,6 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from labkit.scenario import build
 from labkit.search.schedules import interleave
+from labkit.search.trace import simulate
 from labkit.widgets import Lab
 from labkit.widgets.controls import FIELDS
 from labkit.widgets.lab import status_html, verdict_html
@@ -147,6 +148,7 @@ class LabActions(RuleBasedStateMachine):
                 assert worst or (lab.searching and slider)
             else:
                 assert trace.schedule == interleave(scenario, *lab.when.index)
+                assert trace == simulate(scenario, trace.schedule)
             assert lab.worst_button.description == ("cancel search" if lab.searching else "worst case")
             assert lab.searching <= (lab.mode == "worst")
 

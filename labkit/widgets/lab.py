@@ -24,16 +24,16 @@ from __future__ import annotations
 import base64
 import html
 import threading
+from functools import lru_cache
 
 import ipywidgets as widgets
 
 from ..core.invariants import invariant
-from ..core.kinds import REUSE
 from ..scenario import Scenario, build
 from ..search.schedules import interleave
 from ..search.trace import in_order_schedule, simulate
 from ..tables.export import time_table, trace_csv
-from ..tables.narrate import events, freed_at, status
+from ..tables.narrate import events, status
 from . import palette
 from .controls import FIELDS, Controls, fitted
 from .guard import Messages, guard, readable
@@ -62,29 +62,14 @@ def verdict_html(trace) -> str:
             f'padding:2px 8px">✔ This run ({n} steps) is safe{ended}: no invariant broken</div>')
 
 
-def status_words(trace, step: int) -> str:
-    """The status line: ``narrate.status``, except that an ordinary reuse of a free page is told calmly.
-
-    The allocator handing a freed page to another task is what free memory is
-    for; it is alarming only while a secondary entry still maps that page.
-    """
-    text = status(trace, step)
-    if step and trace.moves[step - 1].step.kind == REUSE and not trace.violations[step - 1]:
-        before, after = trace.states[step - 1], trace.states[step]
-        model = trace.model
-        for pfn, (old, new) in enumerate(zip(before.pages, after.pages)):
-            if old.state != new.state and not any(s is not None and s.pfn == pfn for s in before.sptes):
-                freed = freed_at(trace, pfn, step)
-                when = f", freed at step {freed}" if freed else ""
-                function = trace.moves[step - 1].step.action.split(":")[0]
-                return (f"step {step}: {trace.schedule[step - 1]} runs {function}: page {model.page_names[pfn]}"
-                        f"{when} and mapped by no pte and no {model.secondary.entry}, goes to another task "
-                        "(ordinary reuse of free memory)")
-    return text
+@lru_cache(maxsize=128)
+def slider_run(scenario: Scenario, read_after: int, install_after: int):
+    """The run the schedule slider shows (a Trace is a value: a student scrubbing back and forth reuses it)."""
+    return simulate(scenario, interleave(scenario, read_after, install_after))
 
 
 def status_html(trace, step: int) -> str:
-    text = html.escape(status_words(trace, step))
+    text = html.escape(status(trace, step))
     if step and trace.violations[step - 1]:
         return (f'<div class="labkit-status labkit-broken" style="background:{palette.VIOLATION};color:#fff;'
                 f'padding:3px 8px;border-radius:3px;font-weight:bold">{text}</div>')
@@ -428,7 +413,7 @@ class Lab:
             self._load(self.scheduler.trace, cursor=len(self.scheduler.names))
         else:
             low, high = self.when.index
-            self._load(simulate(self.scenario, interleave(self.scenario, low, high)))
+            self._load(slider_run(self.scenario, low, high))
 
     def _load(self, trace, cursor=None) -> None:
         """Show ``trace``; the cursor goes to its first broken step, else to its end."""
@@ -466,7 +451,7 @@ class Lab:
 
     @property
     def status_text(self) -> str:
-        return status_words(self.trace, self.cursor.value)
+        return status(self.trace, self.cursor.value)
 
     def time_table(self) -> str:
         return time_table(self.trace)

@@ -15,7 +15,7 @@ import time
 from labkit import Scenario, simulate
 from labkit.search.schedules import interleave
 from labkit.widgets.controls import OP_WORDS
-from labkit.widgets.lab import status_words
+from labkit.tables.narrate import status
 
 DROPDOWNS = {"notifier": "scheme", "secondary MMU": "secondary", "era": "era", "free pages": "release",
              "zap from": "caller"}
@@ -70,7 +70,7 @@ def expected_status(seen: dict) -> str:
     """The status line labkit computes for the slider's run of the configuration the page shows."""
     scenario = scenario_of(seen)
     trace = simulate(scenario, interleave(scenario, *placement_of(seen)))
-    return status_words(trace, int(seen["cursor"]))
+    return status(trace, int(seen["cursor"]))
 
 
 def settle(page, root: str = ".labkit-lab", quiet_ms: int = 1200, timeout_s: float = 30) -> dict:

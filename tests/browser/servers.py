@@ -126,8 +126,13 @@ def open_and_run_all(page, server, notebook: str, figures: int, timeout: float =
         # first cell; the notebook is idempotent, so ask again until every figure is drawn.
         for attempt in range(4):
             accept_dialogs(page)
-            page.click('.lm-MenuBar-itemLabel:text-is("Run")')
-            page.click('.lm-Menu-item[data-command="runmenu:run-all"]')
+            try:
+                page.click('.lm-MenuBar-itemLabel:text-is("Run")', timeout=10_000)
+                page.click('.lm-Menu-item[data-command="runmenu:run-all"]', timeout=10_000)
+            except Exception:  # noqa: BLE001 - a dialog (kernel selection) came up meanwhile: answer it, ask again
+                if attempt == 3:
+                    raise
+                continue
             try:
                 page.wait_for_function(drawn, timeout=timeout if attempt == 3 else 30_000)
                 break

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import pytest
 
+from labkit.scenario import build
+from labkit.widgets.lanes import lane_names
+
 from .actions import check_after_monkey, monkey, worst_case_then_range_seq
 from .conftest import open_page, real_errors
 from .figure import TEXTS, clipped, overlaps
+from .lab_page import scenario_of, settle
 from .servers import open_and_run_all
 
 pytestmark = pytest.mark.browser
@@ -122,17 +126,26 @@ def test_labels_never_overlap_and_are_never_clipped(page):
 
 
 def stable_figures(page, lane: str) -> list:
-    """The figures' words once the lab's figure has ``lane`` and has stopped changing (a lane renamed is
-    drawn in steps: the old and new lanes together for a moment, then the new ones)."""
+    """The figures' words once the lab's figure shows exactly its configuration's lanes, ``lane`` among them,
+    and has stopped changing (a lane renamed is drawn in steps: the old and new lanes together for a
+    moment, then the new ones)."""
     page.wait_for_function("(lane) => Array.from(document.querySelectorAll('.labkit-lab .axis text'))"
                            ".some(t => t.textContent === lane)", arg=lane)
-    last = None
-    for _ in range(40):
+    lanes = lane_names(build(scenario_of(settle(page))))
+    page.wait_for_function("(lanes) => { const axes = Array.from(document.querySelectorAll("
+                           "'.labkit-lab .labkit-timeline .axis')).filter(a => a.textContent.includes('pte[0]')); "
+                           "if (axes.length !== 1) return false; "
+                           "const ticks = Array.from(axes[0].querySelectorAll('.tick text')).map(t => t.textContent)"
+                           ".filter(t => t.trim()); "
+                           "return ticks.length === lanes.length && lanes.every(l => ticks.includes(l)); }", arg=lanes)
+    last, same = None, 0
+    for _ in range(60):
         now = page.evaluate(TEXTS)
-        if now == last:
+        same = same + 1 if now == last else 0
+        if same == 2:
             return now
         last = now
-        page.wait_for_timeout(250)
+        page.wait_for_timeout(300)
     return last
 
 

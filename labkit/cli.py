@@ -21,7 +21,7 @@ import sys
 import time
 from contextlib import contextmanager
 
-from .core.invariants import INVARIANTS, invariant
+from .core.invariants import invariant
 from .core.messages import LIMIT, shown
 from .kernel.schemes import SCHEMES
 from .kernel.secondaries import SECONDARIES

@@ -27,8 +27,18 @@ from .core.state import NOBODY, System, Thread
 from .kernel.eras import DEFAULT_ERA, ERAS, Era, era_named
 from .kernel.fault import REFMODES, fault_program
 from .kernel.guest import guest_program, guest_targets
-from .kernel.operations import (CALLERS, OPS, RELEASES, cow_program, external_references, initial_pages,
-                                initial_ptes, rmap_program, writer_program, zap_program)
+from .kernel.operations import (
+    CALLERS,
+    OPS,
+    RELEASES,
+    cow_program,
+    external_references,
+    initial_pages,
+    initial_ptes,
+    rmap_program,
+    writer_program,
+    zap_program,
+)
 from .kernel.pages import allocator_steps
 from .kernel.schemes import Scheme, scheme_named
 from .kernel.secondaries import Secondary, secondary_named

@@ -3,12 +3,11 @@ import dataclasses
 
 import pytest
 
-from labkit import Scenario, explore, simulate
+from labkit import Scenario, after, explore, simulate
+from labkit.core.kinds import RELEASE
 from labkit.search.schedules import interleave
 from labkit.widgets import CLAIMS, Claim, claim
 from labkit.widgets import claims as claims_module
-from labkit.core.kinds import RELEASE
-from labkit import after
 from labkit.widgets.claims import NOT_SURE, REBUILT, broken
 from labkit.widgets.controls import FIELDS as CONTROLS
 

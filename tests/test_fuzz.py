@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 import labkit
 from labkit import Scenario, build, explore, simulate
 from labkit.cli import main
-from labkit.core.invariants import INVARIANTS
 from labkit.core.engine import run, runnable
+from labkit.core.invariants import INVARIANTS
 
 #: The longest message a refusal may have: it names the field and the choices, and quotes a short prefix.
 LONGEST = 400

@@ -20,9 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import nbformat
 import pytest
 import yaml
-from packaging.utils import canonicalize_name, parse_wheel_filename
-
 from conftest import ROOT, lite_build_module, run_in_lite_venv
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 pytestmark = pytest.mark.lite
 

@@ -9,8 +9,8 @@ import pytest
 
 from labkit import Scenario, simulate
 from labkit.core.invariants import TABLE
-from labkit.search.schedules import interleave, vm_length
 from labkit.core.kinds import PTE_CLEAR
+from labkit.search.schedules import interleave, vm_length
 from labkit.widgets import CLAIMS, palette, picture
 from labkit.widgets.lanes import drawing
 

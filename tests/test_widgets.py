@@ -460,3 +460,12 @@ def test_the_tables_under_the_figure_are_filled_when_opened_and_follow_the_run(l
 def test_repr_is_short_and_deterministic(lab):
     assert repr(lab) == "Lab(zap/range/off/kvm, 20 steps, cursor at 15)"
     assert lab._repr_mimebundle_()["text/plain"] == repr(lab)
+
+
+def test_a_defeated_reclaim_is_an_outcome_not_a_broken_run():
+    """reclaim_defeated is what a pin costs, not a memory-safety bug: the lab says it in its own colour and words."""
+    scenario = Scenario(op="rmap", scheme="page", refmode="pin")
+    lab = Lab(scenario, read_after=0, install_after=labkit.after(scenario, kind="reclaim") - 1)
+    assert lab.trace.violated() == ("reclaim_defeated",)
+    assert "labkit-outcome" in lab.verdict.value and "broken" not in lab.verdict.value
+    assert "reclaim defeated" in lab.verdict.value

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from labkit import Scenario, simulate
-from labkit.search.schedules import interleave, vm_length
 from labkit.core.invariants import TABLE
+from labkit.search.schedules import interleave, vm_length
 from labkit.tables.stories import window_map
 from labkit.widgets import CLAIMS, WindowMap, windowmap
 from labkit.widgets.windowmap import SEVERITY, code
@@ -138,3 +138,11 @@ class MapBesideLab(RuleBasedStateMachine):
 
 TestMapBesideLab = MapBesideLab.TestCase
 TestMapBesideLab.settings = settings(max_examples=12, stateful_step_count=6, deadline=None)
+
+
+def test_the_map_follows_its_lab_changed_from_code_and_outlines_the_slider_s_placement():
+    shown = windowmap(Scenario(op="zap", scheme="range", refmode="off"), 4, 8, controls=("caller", "era"))
+    shown.lab.set(caller="munmap")
+    assert shown.scenario == shown.lab.scenario and shown.scenario.caller == "munmap"
+    shown.lab.move(2, 9)
+    assert shown.placement == (2, 9)

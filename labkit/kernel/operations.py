@@ -54,8 +54,16 @@ from ..core.kinds import ALLOC, GET_PAGE, LOCK, PTE_CLEAR, PTE_SET, PUT_PAGE, RE
 from ..core.program import Call, Step, link
 from ..core.state import FREE, IN_USE, Page, Pte, System, local, mapped, with_local, with_page, with_pte
 from .eras import AFTER_UNLOCK, BRACKET, I_MMAP_LOCK, UNDER_PTL, Era
-from .locks import (down_read_mmap_sem, down_write_mmap_sem, lock_page, lock_ptl, unlock_page, unlock_ptl,
-                    up_read_mmap_sem, up_write_mmap_sem)
+from .locks import (
+    down_read_mmap_sem,
+    down_write_mmap_sem,
+    lock_page,
+    lock_ptl,
+    unlock_page,
+    unlock_ptl,
+    up_read_mmap_sem,
+    up_write_mmap_sem,
+)
 from .pages import alloc_page, get_page, put_page
 
 OPS = ("zap", "rmap", "cow", "cow2")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from ..core.engine import next_step, run
 from ..core.kinds import GET_PAGE, PTE_READ, UNLOCK
-from ..core.model import Model
 from ..core.messages import shown
+from ..core.model import Model
 from ..scenario import Scenario, build, checked
 
 

@@ -260,7 +260,7 @@ def _violation_words(trace, step, violation) -> str:
         return (f"stale: at the end the {model.secondary.entry} for page {vpage} still maps "
                 f"{model.page_names[spte.pfn]} while the pte maps {pte_text(model, final.ptes[vpage])}")
     if violation == "sleep_in_atomic":
-        move, before = trace.moves[step - 1], trace.states[step - 1]
+        move = trace.moves[step - 1]
         why = move.step.atomic or "the PTL is held"
         what = "callback must sleep" if move.step.calls else "step may sleep"
         return f"sleep in atomic: {model.secondary.name}'s {what} but {why}"

@@ -13,7 +13,6 @@ from ..search.schedules import interleave, vm_length
 from ..search.trace import simulate
 from .narrate import status
 
-
 #: The grids' mark for "some invariant unknown: the search stopped at its budget first".
 UNKNOWN = "?"
 

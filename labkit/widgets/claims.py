@@ -25,7 +25,7 @@ from typing import Callable, Optional
 from ..core.invariants import invariant
 from ..core.kinds import RELEASE
 from ..core.state import mapped
-from ..scenario import Scenario, build
+from ..scenario import Scenario
 from ..search.explore import explore
 from ..search.schedules import after, interleave
 from ..search.trace import simulate

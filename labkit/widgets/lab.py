@@ -50,14 +50,25 @@ SLIDER_TIP = ("left handle: after which of the VM operation's steps the secondar
 
 
 def verdict_html(trace) -> str:
-    """One line for the whole run: which invariants broke and where, or that it was safe."""
-    broken = trace.violated()
+    """One line for the whole run: which invariants broke and where, an outcome to notice, or that it was safe.
+
+    An outcome (reclaim defeated by a pin) is not a memory-safety bug: it is
+    said in its own colour, never as "broken".
+    """
     n = len(trace.moves)
-    if broken:
-        words = ", ".join(f"{invariant(v).words} at step {trace.first_violation(v)}" for v in broken)
+    said = [(name, invariant(name)) for name in trace.violated()]
+    bugs = [f"{record.words} at step {trace.first_violation(name)}" for name, record in said if not record.outcome]
+    notes = [f"{record.words} at step {trace.first_violation(name)}" for name, record in said if record.outcome]
+    if bugs:
+        also = f"; and {', '.join(notes)}" if notes else ""
         return (f'<div class="labkit-verdict labkit-broken" style="border-left:6px solid {palette.VIOLATION};'
-                f'padding:2px 8px;font-weight:bold">✖ This run ({n} steps) is broken: {html.escape(words)}</div>')
+                f'padding:2px 8px;font-weight:bold">✖ This run ({n} steps) is broken: '
+                f'{html.escape(", ".join(bugs) + also)}</div>')
     ended = "" if trace.finished else " so far (not every thread has finished)"
+    if notes:
+        return (f'<div class="labkit-verdict labkit-outcome" style="border-left:6px solid {palette.ORANGE};'
+                f'padding:2px 8px">⚑ This run ({n} steps) breaks no invariant{ended}, with an outcome to notice: '
+                f'{html.escape(", ".join(notes))}</div>')
     return (f'<div class="labkit-verdict labkit-safe" style="border-left:6px solid {palette.GREEN};'
             f'padding:2px 8px">✔ This run ({n} steps) is safe{ended}: no invariant broken</div>')
 
@@ -70,9 +81,13 @@ def slider_run(scenario: Scenario, read_after: int, install_after: int):
 
 def status_html(trace, step: int) -> str:
     text = html.escape(status(trace, step))
-    if step and trace.violations[step - 1]:
+    broken = trace.violations[step - 1] if step else ()
+    if any(not invariant(name).outcome for name in broken):
         return (f'<div class="labkit-status labkit-broken" style="background:{palette.VIOLATION};color:#fff;'
                 f'padding:3px 8px;border-radius:3px;font-weight:bold">{text}</div>')
+    if broken:
+        return (f'<div class="labkit-status labkit-outcome" style="background:{palette.ORANGE};color:#000;'
+                f'padding:3px 8px;border-radius:3px">{text}</div>')
     return f'<div class="labkit-status" style="padding:3px 8px;border:1px solid {palette.NEUTRAL};border-radius:3px">{text}</div>'
 
 
@@ -135,6 +150,7 @@ class Lab:
         self.searching = False           # a background search for this configuration's worst case is running
         self.max_states = max_states
         self.lock = threading.RLock()
+        self.listeners: list = []          # on_load callbacks: a window map beside the Lab follows it
         self.search = Background(self.lock)
         self.messages = Messages()
         self.timeline = Timeline()
@@ -223,6 +239,10 @@ class Lab:
             scenario = self.scenario.replace(**changes)
             self._quietly(self.controls.set, scenario)
             self._apply(scenario, wait=True)
+
+    def on_load(self, callback) -> None:
+        """Call ``callback(trace)`` whenever the Lab draws a new run (any control, slider, button or ``set``)."""
+        self.listeners.append(callback)
 
     def move(self, read_after: int, install_after: int) -> None:
         """Set the schedule slider (VM steps before the fault's pte read, and before its install)."""
@@ -433,6 +453,8 @@ class Lab:
         self.timeline.set_cursor(cursor)
         self.status.value = status_html(trace, cursor)
         self._fill_details()
+        for callback in self.listeners:
+            callback(trace)
 
     def _fill_details(self, change=None) -> None:
         """The events table, the text version and the CSV link, only while the accordion is open.

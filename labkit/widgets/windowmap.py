@@ -20,10 +20,9 @@ from ..scenario import Scenario
 from ..search.schedules import vm_length
 from ..tables.stories import window_map
 from . import palette
-from .controls import FIELDS
-from .lab import Lab
 from .guard import Messages, guard
 from .heatmap import EMPTY, SAFE, swatches_html
+from .lab import Lab
 
 #: One colour per invariant letter (Okabe-Ito; black letters read on each).
 LETTER_COLOURS = {"U": palette.VIOLATION, "S": palette.ORANGE, "R": palette.PURPLE, "A": palette.SKY,
@@ -96,8 +95,7 @@ class WindowMap:
         # back the selection a browser click sets (its object array fails to serialise), so the kernel
         # owns ``selected`` and only uses it to outline the placement the Lab shows.
         self.mark.on_element_click(guard(self.messages, self._element_clicked))
-        for name in FIELDS:                       # after the Lab's own observers: lab.scenario is current
-            getattr(self.lab.controls, name).observe(guard(self.messages, self._configured), names="value")
+        self.lab.on_load(guard(self.messages, self._loaded))
         self._draw()
 
     # -- drawing -------------------------------------------------------------------------
@@ -145,9 +143,12 @@ class WindowMap:
         data = content.get("data") or {}
         self.click(int(data["rowNum"]), int(data["columnNum"]))
 
-    def _configured(self, change) -> None:
+    def _loaded(self, trace) -> None:
+        """The Lab drew a new run: follow its configuration (redraw) and its slider (outline that placement)."""
         if self.lab.scenario != self.scenario:
             self._draw()
+        if self.lab.mode == "slider":
+            self._select(*self.lab.when.index)
 
     # -- reading it back -------------------------------------------------------------------
 

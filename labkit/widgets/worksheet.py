@@ -13,8 +13,8 @@ import html
 from ..core.invariants import TABLE
 from ..tables.exercises import FIX_SCHEMES, Problem
 from ..tables.exercises import worksheet as problems_for
-from .lab import Lab
 from .guard import Messages, guard
+from .lab import Lab
 
 HINTS = {
     "verdict": "Tick every invariant some schedule breaks (tick none for 'nothing'), then check.",

@@ -14,8 +14,8 @@ import time
 
 from labkit import Scenario, simulate
 from labkit.search.schedules import interleave
-from labkit.widgets.controls import OP_WORDS
 from labkit.tables.narrate import status
+from labkit.widgets.controls import OP_WORDS
 
 DROPDOWNS = {"notifier": "scheme", "secondary MMU": "secondary", "era": "era", "free pages": "release",
              "zap from": "caller"}

@@ -24,6 +24,7 @@ import time
 import pytest
 
 import labkit
+
 from .conftest import ARTIFACTS, real_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.lite]

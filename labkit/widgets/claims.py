@@ -33,6 +33,7 @@ from ..tables.narrate import status, violation_words
 from . import palette
 from .controls import FIELDS, shown_fields
 from .lab import EXPLORE_LIMIT, Lab
+from .shown import Shown
 
 NOT_SURE = "not sure: show me"
 
@@ -267,7 +268,7 @@ CLAIMS = {claim.key: claim for claim in (
 
 # -- the widget ------------------------------------------------------------------------------
 
-class Prediction:
+class Prediction(Shown):
     """The question with answer buttons; after a click, the verdict and a Lab on the claim's schedule."""
 
     def __init__(self, preset: Claim):
@@ -333,11 +334,6 @@ class Prediction:
         else:
             lines.append(f"you answered: {self.choice}. {self.verdict_text}")
         return "\n".join(lines)
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def claim(preset) -> Prediction:

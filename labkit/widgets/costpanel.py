@@ -21,6 +21,7 @@ from dataclasses import fields, replace
 from ..tables.costs import Costs, access_cost, fill_cost, report
 from . import palette
 from .heatmap import swatches_html
+from .shown import Shown
 
 #: How many points the access-cost lines have across 0..accesses misses.
 CURVE_POINTS = 41
@@ -38,7 +39,7 @@ def nice_ceiling(value: float) -> float:
     return math.ceil(value / step) * step
 
 
-class CostPanel:
+class CostPanel(Shown):
     """One slider per :class:`Costs` field plus pages and TLB misses; the report below follows them."""
 
     def __init__(self, costs: Costs = Costs(), pages: int = 16, accesses: int = 1000, tlb_misses: int = 100):
@@ -142,11 +143,6 @@ class CostPanel:
 
     def __repr__(self) -> str:
         return f"CostPanel({len(self.sliders)} assumption sliders, pages={self.pages.value}, misses={self.misses.value})"
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 __all__ = ["CostPanel", "SLIDER_MAX"]

@@ -13,6 +13,7 @@ import html
 from ..core.invariants import TABLE
 from ..tables.matrix import grid
 from . import palette
+from .shown import Shown
 
 #: Shared with the window map: a cell where nothing breaks, and one that does not exist.
 SAFE, EMPTY = "#e3f2e9", "#d0d0d0"
@@ -30,7 +31,7 @@ def swatches_html(items, note: str = "") -> str:
     return f'<div class="labkit-legend" style="font-size:12px;line-height:1.8">{spans}{tail}</div>'
 
 
-class HeatMap:
+class HeatMap(Shown):
     """A bqplot GridHeatMap of :func:`grid`: colour = how many invariants some schedule breaks.
 
     Displaying it shows the figure and its legend; its text form (what nbval
@@ -86,11 +87,6 @@ class HeatMap:
         broken = int((self.counts[exists] > 0).sum())
         return (f"HeatMap({len(self.rows)} rows op/scheme x {len(self.columns)} columns secondary/refmode; "
                 f"{broken} of {int(exists.sum())} configurations break at least one invariant)")
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def heatmap(table) -> HeatMap:

@@ -39,6 +39,7 @@ from .controls import FIELDS, Controls, fitted
 from .guard import Messages, guard, readable
 from .lanes import placement_of, vm_places
 from .scheduler import DEFAULT_GOAL, Scheduler
+from .shown import Shown
 from .timeline import Timeline
 from .worst import EXPLORE_LIMIT, Background, search
 
@@ -127,7 +128,7 @@ def clamp_placement(places, read_after, install_after):
     return min(read_after, install_after), install_after
 
 
-class Lab:
+class Lab(Shown):
     """The interactive timeline for one configuration.  Display it, or call ``show()``.
 
     ``read_after``/``install_after`` place the secondary fault among the VM
@@ -487,8 +488,3 @@ class Lab:
 
     def __repr__(self) -> str:
         return f"Lab({self.scenario.label()}, {len(self.trace.moves)} steps, cursor at {self.cursor.value})"
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)
-        return bundle

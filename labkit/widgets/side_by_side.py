@@ -22,6 +22,7 @@ from . import palette
 from .guard import Messages, guard
 from .lab import DEFAULT_SPEED, SPEEDS, clamp_placement, schedule_slider, status_html, verdict_html
 from .lanes import aligned, lane_names, story_positions, vm_places
+from .shown import Shown
 from .timeline import Timeline
 
 STORY_AXIS = "the story: the same x is the same moment in both runs (VM steps lined up)"
@@ -54,7 +55,7 @@ def _places(left: Scenario, right: Scenario) -> list:
     return [p if p == q else f"{p} | {q.split(': ', 1)[1]}" for p, q in zip(a, b)]
 
 
-class Compare:
+class Compare(Shown):
     """``Compare(Scenario(...), Scenario(...))``, or ``Compare.refcount("zap", "range")`` for off vs pin."""
 
     def __init__(self, left: Scenario, right: Scenario, read_after: int = 0, install_after: int | None = 8):
@@ -122,8 +123,3 @@ class Compare:
     def __repr__(self) -> str:
         left, right = self.sides
         return f"Compare({left.scenario.label()} vs {right.scenario.label()}, cursor at {self.cursor.value})"
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)
-        return bundle

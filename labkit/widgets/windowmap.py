@@ -23,6 +23,7 @@ from . import palette
 from .guard import Messages, guard
 from .heatmap import EMPTY, SAFE, swatches_html
 from .lab import Lab
+from .shown import Shown
 
 #: One colour per invariant letter (Okabe-Ito; black letters read on each).
 LETTER_COLOURS = {"U": palette.VIOLATION, "S": palette.ORANGE, "R": palette.PURPLE, "A": palette.SKY,
@@ -54,7 +55,7 @@ def legend_html() -> str:
                                 "Click a cell to load that schedule into the timeline.")
 
 
-class WindowMap:
+class WindowMap(Shown):
     """A clickable window map of ``scenario`` next to a Lab showing only ``controls``."""
 
     def __init__(self, scenario: Scenario | None = None, read_after: int = 0, install_after: int | None = None,
@@ -164,11 +165,6 @@ class WindowMap:
     def __repr__(self) -> str:
         read, install = self.placement
         return f"WindowMap({self.text()}; selected: read after {read}, install after {install})"
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def windowmap(scenario: Scenario | None = None, read_after: int = 0, install_after: int | None = None,

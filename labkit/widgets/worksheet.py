@@ -15,6 +15,7 @@ from ..tables.exercises import FIX_SCHEMES, Problem
 from ..tables.exercises import worksheet as problems_for
 from .guard import Messages, guard
 from .lab import Lab
+from .shown import Shown
 
 HINTS = {
     "verdict": "Tick every invariant some schedule breaks (tick none for 'nothing'), then check.",
@@ -77,7 +78,7 @@ class ProblemCard:
         return self.problem.question + ("\n   " + self.verdict_text if self.verdict_text else "")
 
 
-class Worksheet:
+class Worksheet(Shown):
     """The seeded worksheet of :func:`labkit.tables.exercises.worksheet`, one card per problem."""
 
     def __init__(self, seed: int, verdicts: int = 3):
@@ -94,11 +95,6 @@ class Worksheet:
 
     def __repr__(self) -> str:
         return f"Worksheet(seed={self.seed}, {len(self.cards)} problems)\n" + "\n".join(map(repr, self.cards))
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def worksheet(seed: int, verdicts: int = 3) -> Worksheet:

@@ -23,16 +23,12 @@ from typing import Callable, Optional
 
 from ..core.invariants import INVARIANTS
 from ..scenario import Scenario
-from ..search.explore import explore
+from ..search.explore import Cancelled, explore
 
 #: The largest search the lab runs by default: about 5 s of searching here, and a bounded amount of memory.
 EXPLORE_LIMIT = 300_000
 #: How often (in states) a search reports progress and asks whether it is still wanted.
 PROGRESS_EVERY = 2_000
-
-
-class Cancelled(Exception):
-    """The lab no longer wants this search: its configuration changed, or cancel was pressed."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ reachable (LABKIT_LITE_CDN=1) and is skipped, with that reason, elsewhere.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -105,6 +106,19 @@ def offline_context(browser, origin: str, outside: list):
     return context
 
 
+@contextlib.contextmanager
+def served_offline(browser, folder):
+    """``folder`` on a StaticSite and an offline_context for it: (server, context, outside), closed after."""
+    server = StaticSite(folder)
+    outside = []
+    context = offline_context(browser, server.origin, outside)
+    try:
+        yield server, context, outside
+    finally:
+        context.close()
+        server.stop()
+
+
 def open_page(context):
     """A page of ``context`` that collects console errors, as conftest.open_page does for a browser's pages."""
     page = context.new_page()
@@ -131,43 +145,40 @@ def wait_for_output(page, index: int, text: str, timeout: float, times: int = 1)
 @pytest.fixture(scope="module")
 def lite(browser, offline_lite_site, request):
     """The offline site open on NOTEBOOK; its first cell run, then a cell of model code typed and run."""
-    server = StaticSite(offline_lite_site.path)
-    outside, milestones = [], {}
-    context = offline_context(browser, server.origin, outside)
-    page = open_page(context)
-    request.module._PAGE = page
-    started = time.monotonic()
-    try:
-        page.goto(f"{server.origin}/lab/index.html?path={NOTEBOOK}")
-        page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=KERNEL_READY)
-        milestones["notebook shown"] = {**server.total(), "seconds": round(time.monotonic() - started, 1)}
-        dialogs = page.locator(".jp-Dialog").all_inner_texts()     # a "Select Kernel" dialog would be here
-        # A notebook naming another kernel is switched to Pyodide's and so opens already modified.
-        modified = page.locator(".lm-TabBar-tab.jp-mod-dirty").count()
+    with served_offline(browser, offline_lite_site.path) as (server, context, outside):
+        milestones = {}
+        page = open_page(context)
+        request.module._PAGE = page
+        started = time.monotonic()
+        try:
+            page.goto(f"{server.origin}/lab/index.html?path={NOTEBOOK}")
+            page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=KERNEL_READY)
+            milestones["notebook shown"] = {**server.total(), "seconds": round(time.monotonic() - started, 1)}
+            dialogs = page.locator(".jp-Dialog").all_inner_texts()     # a "Select Kernel" dialog would be here
+            # A notebook naming another kernel is switched to Pyodide's and so opens already modified.
+            modified = page.locator(".lm-TabBar-tab.jp-mod-dirty").count()
 
-        cell(page, 0).locator(".jp-InputPrompt").click()
-        page.keyboard.press("Shift+Enter")
-        install_output = wait_for_output(page, 0, "is installed", KERNEL_READY)
-        milestones["labkit installed"] = {**server.total(), "seconds": round(time.monotonic() - started, 1)}
+            cell(page, 0).locator(".jp-InputPrompt").click()
+            page.keyboard.press("Shift+Enter")
+            install_output = wait_for_output(page, 0, "is installed", KERNEL_READY)
+            milestones["labkit installed"] = {**server.total(), "seconds": round(time.monotonic() - started, 1)}
 
-        page.keyboard.press("Escape")
-        page.keyboard.press("a")                     # a new code cell above the notebook's first own cell
-        page.keyboard.press("Enter")
-        page.keyboard.insert_text(MODEL_CELL)
-        page.keyboard.press("Shift+Enter")
-        page.wait_for_selector(".lite-smoke .widget-slider", timeout=120_000)     # the cell's last output
-        model_output = wait_for_output(page, 1, "explore:", 30_000, times=2)       # and both explorations
-        milestones["model and widget"] = {**server.total(), "seconds": round(time.monotonic() - started, 1)}
-        yield {"page": page, "outside": outside, "dialogs": dialogs, "modified": modified, "install": install_output, "model": model_output}
-    finally:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "lite-smoke.png"), full_page=True)
-        (ARTIFACTS / "lite-network.json").write_text(json.dumps(
-            {"site": str(offline_lite_site.path), "milestones": milestones, "outside": outside,
-             "sent": server.sent}, indent=1))
-        page.close()
-        context.close()
-        server.stop()
+            page.keyboard.press("Escape")
+            page.keyboard.press("a")                     # a new code cell above the notebook's first own cell
+            page.keyboard.press("Enter")
+            page.keyboard.insert_text(MODEL_CELL)
+            page.keyboard.press("Shift+Enter")
+            page.wait_for_selector(".lite-smoke .widget-slider", timeout=120_000)     # the cell's last output
+            model_output = wait_for_output(page, 1, "explore:", 30_000, times=2)       # and both explorations
+            milestones["model and widget"] = {**server.total(), "seconds": round(time.monotonic() - started, 1)}
+            yield {"page": page, "outside": outside, "dialogs": dialogs, "modified": modified, "install": install_output, "model": model_output}
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "lite-smoke.png"), full_page=True)
+            (ARTIFACTS / "lite-network.json").write_text(json.dumps(
+                {"site": str(offline_lite_site.path), "milestones": milestones, "outside": outside,
+                 "sent": server.sent}, indent=1))
+            page.close()
 
 
 def test_notebook_opens_on_the_pyodide_kernel_without_a_kernel_dialog(lite):
@@ -218,28 +229,19 @@ def test_no_request_left_127_0_0_1(lite):
 
 def test_a_request_that_would_leave_is_caught(browser, offline_lite_site):
     """The guard the tests above rely on: a fetch to another host is recorded and refused."""
-    server = StaticSite(offline_lite_site.path)
-    outside = []
-    context = offline_context(browser, server.origin, outside)
-    try:
+    with served_offline(browser, offline_lite_site.path) as (server, context, outside):
         page = context.new_page()
         page.goto(f"{server.origin}/jupyter-lite.json")
         result = page.evaluate("() => fetch('https://example.org/x.js').then(() => 'fetched', () => 'refused')")
         assert result == "refused"
         assert "https://example.org/x.js" in outside
-    finally:
-        context.close()
-        server.stop()
 
 
 def test_default_site_asks_only_pyodides_cdn(browser, lite_site):
     """The published build, offline: its only requests elsewhere are for Pyodide, at the URL the site names."""
     settings = json.loads((lite_site.path / "jupyter-lite.json").read_text())["jupyter-config-data"][
         "litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
-    server = StaticSite(lite_site.path)
-    outside = []
-    context = offline_context(browser, server.origin, outside)
-    try:
+    with served_offline(browser, lite_site.path) as (server, context, outside):
         page = context.new_page()
         page.goto(f"{server.origin}/lab/index.html?path={NOTEBOOK}")
         deadline = time.monotonic() + KERNEL_READY / 1000
@@ -247,9 +249,6 @@ def test_default_site_asks_only_pyodides_cdn(browser, lite_site):
             page.wait_for_timeout(250)
         assert settings["pyodideUrl"] in outside, "the kernel never asked for Pyodide"
         assert all(url == settings["pyodideUrl"] for url in outside), outside
-    finally:
-        context.close()
-        server.stop()
 
 
 def labkit_version() -> str:

@@ -7,19 +7,68 @@ after how many of the VM operation's steps does the secondary fault read the
 pte, and after how many does it install its entry?  :func:`interleave`
 answers it with a schedule for any scenario, built by running the engine, so
 the same slider position means the same story under every configuration.
+
+*The VM operation's steps* are the steps of every thread that makes up the
+operation (:func:`operation_threads`): ``zap``, ``rmap`` and ``cow`` have one,
+``cow2`` three (the two COWs ``vm`` and ``vm2`` and the CPU writer ``cpu``).
+Among themselves they run in the order of the store-order example of
+Documentation/vm/mmu_notifier.rst (:func:`vm_order`): each COW up to its page
+table update (COW_step0 and COW_step1: the pte points at the new page and the
+PTL is dropped), A then B; the CPU's stores to A and B; then what is left of
+each COW (COW_step2: invalidate_range_end and the last put_page), A then B.
+With one thread that order is simply its program.
 """
 from __future__ import annotations
 
 from ..core.engine import next_step, run
-from ..core.kinds import GET_PAGE, PTE_READ, UNLOCK
+from ..core.kinds import GET_PAGE, PTE_READ, PTE_SET, UNLOCK
 from ..core.messages import shown
 from ..core.model import Model
 from ..scenario import Scenario, build, checked
 
 
+def operation_threads(model: Model) -> tuple:
+    """The threads that make up the VM operation: every thread before the first secondary fault."""
+    first = next((t for t, name in enumerate(model.names) if name.startswith("fault")), len(model.names))
+    return tuple(range(first))
+
+
+def page_table_updated(steps) -> int:
+    """How many steps a COW takes up to the pte_unmap_unlock that follows set_pte_at ("COW_step1" done).
+
+    Every step after it is COW_step2 of the documentation's example (range_end,
+    the last put_page).  A program with no pte update (the CPU writer, a zap)
+    has no second part: the answer is all its steps.
+    """
+    kinds = [step.kind for step in steps]
+    if PTE_SET not in kinds:
+        return len(steps)
+    set_pte = kinds.index(PTE_SET)
+    return 1 + next((i for i, step in enumerate(steps) if i > set_pte and step.kind == UNLOCK and step.hook is None),
+                    len(steps) - 1)
+
+
+def vm_order(model: Model) -> tuple:
+    """The VM operation's steps in the slider's order, as thread numbers: step ``k`` is run by ``vm_order[k-1]``."""
+    threads = operation_threads(model)
+    split = {t: page_table_updated(model.programs[t].steps) for t in threads}
+    first = tuple(t for t in threads for _ in range(split[t]))
+    return first + tuple(t for t in threads for _ in range(len(model.programs[t].steps) - split[t]))
+
+
+def vm_steps(model: Model) -> tuple:
+    """``(thread, step)`` for each of the VM operation's steps, in :func:`vm_order`."""
+    done = {}
+    steps = []
+    for t in vm_order(model):
+        steps.append((t, model.programs[t].steps[done.get(t, 0)]))
+        done[t] = done.get(t, 0) + 1
+    return tuple(steps)
+
+
 def vm_length(scenario: Scenario) -> int:
-    """How many steps the VM operation takes when it runs alone."""
-    return len(build(checked(scenario, "vm_length")).programs[0].steps)
+    """How many steps the VM operation takes when it runs alone (cow2: both COWs and the CPU writer together)."""
+    return len(vm_order(build(checked(scenario, "vm_length"))))
 
 
 def after(scenario: Scenario, hook: str = "", kind: str = "") -> int:
@@ -29,7 +78,7 @@ def after(scenario: Scenario, hook: str = "", kind: str = "") -> int:
     range_start", "after the free"), so a model that adds a step elsewhere
     (a caller's mmap_sem, say) moves the number, not the story.
     """
-    steps = build(scenario).programs[0].steps
+    steps = [step for _, step in vm_steps(build(checked(scenario, "after")))]
     found = [n for n, step in enumerate(steps, start=1) if (hook and step.hook == hook) or
              (kind and step.kind == kind)]
     if not found:
@@ -47,7 +96,7 @@ def interleave(scenario: Scenario, read_after: int, install_after: int, guest_af
     position like the other two.
     """
     model = build(checked(scenario, "interleave"))
-    total = len(model.programs[0].steps)
+    total = len(vm_order(model))
     positions = (("read_after", read_after), ("install_after", install_after))
     for name, value in positions + ((("guest_after", guest_after),) if guest_after is not None else ()):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= total:
@@ -61,13 +110,22 @@ def interleave(scenario: Scenario, read_after: int, install_after: int, guest_af
 
 
 def placement(model: Model, read_after: int, install_after: int, guest_after: int):
-    """The policy behind :func:`interleave`: who should run now, best first; the others follow so nobody deadlocks."""
-    faults = [model.index(n) for n in model.names if n.startswith("fault")]
+    """The policy behind :func:`interleave`: who should run now, best first; the others follow so nobody deadlocks.
+
+    Every thread is in the list, so a run ends only when every thread has
+    finished or is blocked for good: the VM operation's threads (in
+    :func:`vm_order`'s preference: a COW that has updated its page table
+    yields to those that have not, and to the CPU writer), the faults, the
+    guest, then the rest (the allocator).
+    """
+    operation = operation_threads(model)
+    split = {t: page_table_updated(model.programs[t].steps) for t in operation}
+    faults = [t for t, name in enumerate(model.names) if name.startswith("fault")]
     guest = model.index("guest")
-    rest = [0] + faults + [guest] + list(range(guest + 1, len(model.programs)))
+    others = [t for t in range(len(model.programs)) if t not in operation and t not in faults and t != guest]
 
     def policy(model, state, moves) -> list:
-        vm_steps = sum(1 for move in moves if move.thread == 0)
+        vm_steps = sum(1 for move in moves if move.thread in operation)
         wanted = []
         for t in faults:
             if next_step(model, state, t) is None:
@@ -78,8 +136,20 @@ def placement(model: Model, read_after: int, install_after: int, guest_after: in
         faults_done = all(next_step(model, state, t) is None for t in faults)
         if faults_done and vm_steps >= guest_after:
             wanted.append(guest)
-        return wanted + [t for t in rest if t not in wanted]
+        vm = sorted(operation, key=lambda t: (state.threads[t].pc >= split[t], t))
+        return wanted + [t for t in vm + faults + [guest] + others if t not in wanted]
     return policy
+
+
+def fills_in_one_step(model: Model) -> bool:
+    """The fault reads the pte and fills its entry in one step (an IOMMU's translation, walked in hardware).
+
+    Then the slider's first handle places that step, and the second only
+    when the device reads (the guest goes once the fault is done and at
+    least ``install_after`` VM steps have run).
+    """
+    faults = [t for t, name in enumerate(model.names) if name.startswith("fault")]
+    return bool(faults) and "begin" not in model.programs[faults[0]].labels
 
 
 def _read_done(model: Model, state, t: int) -> bool:

@@ -10,9 +10,10 @@ example of Documentation/vm/mmu_notifier.rst, copied verbatim;
 """
 from __future__ import annotations
 
-from ..core.kinds import ACCESS, PTE_SET, UNLOCK
+from ..core.kinds import ACCESS
 from ..core.state import mapped
 from ..scenario import Scenario, build
+from ..search.schedules import page_table_updated
 from ..search.trace import simulate
 from .stories import verdict_table
 
@@ -148,12 +149,6 @@ def device_reads(trace) -> list:
     return lines
 
 
-def _after_pte_update(steps) -> int:
-    """Steps up to the pte_unmap_unlock that follows set_pte_at: "COW_step1: update page table" done."""
-    set_pte = next(i for i, step in enumerate(steps) if step.kind == PTE_SET)
-    return 1 + next(i for i, step in enumerate(steps) if i > set_pte and step.kind == UNLOCK)
-
-
 def store_order_story(scenario: Scenario):
     """The documentation's timeline on ``cow2``: [Time N] the device fills A; [N+1, N+2] both COWs re-point
     their ptes; [N+3] the CPU stores to A, then B; [N+4] COW B finishes (range_end B); [N+5] the device reads
@@ -161,7 +156,7 @@ def store_order_story(scenario: Scenario):
     if scenario.op != "cow2":
         raise ValueError(f"the store-order story needs op='cow2' (two COWs and a CPU writer), not {scenario.op!r}")
     model = build(scenario)
-    up_to_set_pte = {name: _after_pte_update(model.programs[model.index(name)].steps) for name in ("vm", "vm2")}
+    up_to_set_pte = {name: page_table_updated(model.programs[model.index(name)].steps) for name in ("vm", "vm2")}
     rest = {name: len(model.programs[model.index(name)].steps) - up_to_set_pte[name] for name in ("vm", "vm2")}
     reads = len(model.programs[model.index("guest")].steps)
     schedule = (["fault"] + ["vm"] * up_to_set_pte["vm"] + ["vm2"] * up_to_set_pte["vm2"] + ["cpu", "cpu"]

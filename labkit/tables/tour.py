@@ -11,7 +11,7 @@ from ..core.invariants import TABLE
 from ..core.kinds import INSTALL, PTE_READ
 from ..core.state import NOBODY, local
 from ..scenario import Scenario, build
-from ..search.schedules import interleave, vm_length
+from ..search.schedules import interleave, operation_threads, vm_length, vm_steps
 from ..search.trace import simulate
 from .narrate import page_name, pte_text, spte_text
 from .stories import scenarios, window_map
@@ -54,21 +54,22 @@ def reads(scenario: Scenario):
     import pandas as pd
 
     model = build(scenario)
-    vm_steps = model.programs[0].steps
+    steps = [step for _, step in vm_steps(model)]
+    operation = operation_threads(model)
     fault = model.index("fault")
     rows = []
     for read_after in range(vm_length(scenario) + 1):
         trace = simulate(scenario, interleave(scenario, read_after, read_after))
         done, found, installed = 0, None, "none"
         for move in trace.moves:
-            if move.thread == 0:
+            if move.thread in operation:
                 done += 1
             elif move.thread == fault and move.step.kind == PTE_READ and found is None:
                 found = (done, page_name(model, local(move.after, fault, "pfn")))
             elif move.thread == fault and move.step.kind == INSTALL:
                 installed = spte_text(model, move.after.sptes[0])
         rows.append({"read after": read_after,
-                     "VM step just before the read": vm_steps[found[0] - 1].action if found[0] else "(none yet)",
+                     "VM step just before the read": steps[found[0] - 1].action if found[0] else "(none yet)",
                      "fault reads pte": found[1], model.secondary.entry + " installed": installed})
     return pd.DataFrame(rows).set_index("read after")
 

@@ -37,7 +37,7 @@ from ..tables.narrate import events, status
 from . import palette
 from .controls import FIELDS, Controls, fitted
 from .guard import Messages, guard, readable
-from .lanes import placement_of, vm_places
+from .lanes import handle_words, placement_of, vm_places
 from .scheduler import DEFAULT_GOAL, Scheduler
 from .shown import Shown
 from .timeline import Timeline
@@ -47,7 +47,10 @@ SPEEDS = [("1 step/s", 1000), ("2 steps/s", 500), ("5 steps/s", 200), ("10 steps
 #: A class can follow one step a second; faster speeds are a click away.
 DEFAULT_SPEED = 1000
 SLIDER_TIP = ("left handle: after which of the VM operation's steps the secondary fault reads the pte; "
-              "right handle: after which it installs its entry")
+              "right handle: after which it installs its entry and the guest accesses (cow2: the VM operation's "
+              "steps are both COWs' and the CPU writer's, in the order the positions name)")
+#: The words under the slider: (first handle, second handle) as ``lanes.handle_words`` says them.
+HANDLES = ("the fault reads the pte", "installs its entry")
 
 
 def verdict_html(trace) -> str:
@@ -98,12 +101,21 @@ def csv_link(trace) -> str:
     return f'<a download="{name}" href="data:text/csv;base64,{data}">download this trace as CSV ({name})</a>'
 
 
-def schedule_slider(places, read_after: int, install_after: int):
+def placement_html(labels, handles=HANDLES) -> str:
+    """The words under the slider: what each handle places, and after which step."""
+    read, install = labels
+    return (f'<span style="font-size:12px">{html.escape(handles[0])} <b>{html.escape(read)}</b>'
+            f" · {html.escape(handles[1])} <b>{html.escape(install)}</b></span>")
+
+
+def schedule_slider(places, read_after: int, install_after: int, handles=HANDLES):
     """The schedule slider and the words under it: its positions are named by the VM operation's steps.
 
     The names come from ``lanes.vm_places`` ("0: before range_start", "7:
     after free"); the words say what each handle means, in full, where the
     slider's own readout would squeeze both names into one short box.
+    ``handles`` are those words (``lanes.handle_words``); ``words.handles``
+    holds them, for a configuration change to replace.
     """
     slider = widgets.SelectionRangeSlider(
         options=[(place, k) for k, place in enumerate(places)], index=(read_after, install_after),
@@ -112,11 +124,10 @@ def schedule_slider(places, read_after: int, install_after: int):
     slider.add_class("labkit-schedule")
     words = widgets.HTML()
     words.add_class("labkit-placement")
+    words.handles = handles
 
     def describe(change=None):
-        read, install = slider.label
-        words.value = (f'<span style="font-size:12px">the fault reads the pte <b>{html.escape(read)}</b>'
-                       f" · installs its entry <b>{html.escape(install)}</b></span>")
+        words.value = placement_html(slider.label, words.handles)
     slider.observe(describe, names="label")
     describe()
     return slider, words
@@ -157,7 +168,8 @@ class Lab(Shown):
         self.timeline = Timeline()
         self.controls = Controls(scenario, shown=controls)
         places = vm_places(build(scenario))
-        self.when, self.placement = schedule_slider(places, *clamp_placement(places, read_after, install_after))
+        self.when, self.placement = schedule_slider(places, *clamp_placement(places, read_after, install_after),
+                                                    handles=handle_words(build(scenario))[:2])
         self.worst_button = widgets.Button(description="worst case", icon="bolt",
                                            tooltip="search every schedule and load the shortest that breaks an "
                                                    "invariant here")
@@ -407,7 +419,12 @@ class Lab(Shown):
 
     def _refresh_slider(self) -> None:
         """The slider's positions are the new configuration's VM steps; its handles stay where they can."""
-        places = vm_places(build(self.scenario))
+        model = build(self.scenario)
+        places = vm_places(model)
+        handles = handle_words(model)[:2]
+        if handles != self.placement.handles:
+            self.placement.handles = handles
+            self.placement.value = placement_html(self.when.label, handles)
         if list(self.when.options) == [(place, k) for k, place in enumerate(places)]:
             return
         low, high = self.when.index

@@ -45,6 +45,7 @@ from functools import lru_cache
 from ..core.engine import in_order, run
 from ..core.kinds import GET_PAGE, INSTALL, KINDS, LOCK, PTE_CLEAR, PTE_READ, READ_BEGIN, UNLOCK, word
 from ..core.state import FREE, NOBODY, REUSED, local, mapped
+from ..search.schedules import fills_in_one_step, operation_threads, vm_steps
 from ..tables.narrate import PAGE_WORDS, changes, pte_text
 from . import palette
 
@@ -407,14 +408,35 @@ def vm_places(model) -> list:
     """The schedule slider's positions: ``"0: before range_start"``, ``"5: after clear pte"``, ...
 
     Position ``k`` means "after the VM operation's ``k``-th step", the number
-    :func:`labkit.search.schedules.interleave` takes.
+    :func:`labkit.search.schedules.interleave` takes.  When the operation is
+    several threads (cow2: ``vm``, ``vm2``, ``cpu``), each position names the
+    thread too (``"20: after cpu: store"``), in the order the slider runs them.
     """
-    steps = model.programs[0].steps
+    steps = vm_steps(model)
     if not steps:
         return ["0: the VM operation has no steps"]
-    first = steps[0]
+    several = len(operation_threads(model)) > 1
+
+    def named(t, text):
+        return f"{model.names[t]}: {text}" if several else text
+
+    t, first = steps[0]
     before = first.hook.replace("invalidate_range_", "range_") if first.hook else step_name(first)
-    return [f"0: before {before}"] + [f"{k}: after {step_name(step)}" for k, step in enumerate(steps, start=1)]
+    return [f"0: before {named(t, before)}"] + [f"{k}: after {named(t, step_name(step))}"
+                                                for k, (t, step) in enumerate(steps, start=1)]
+
+
+def handle_words(model) -> tuple:
+    """What the slider's two handles place, in words: (first handle, second handle, second in short).
+
+    Usually the fault's pte read and its install (the guest accesses right
+    after).  An IOMMU's translation reads the pte and fills the IOTLB in one
+    step: the first handle places that step, the second only the device's read.
+    """
+    if fills_in_one_step(model):
+        reads = f"{model.secondary.user} reads"
+        return f"the IOMMU's walk fills the {model.secondary.entry}", reads, reads
+    return "the fault reads the pte", "installs its entry", "installs"
 
 
 def placement_of(trace) -> tuple:
@@ -422,13 +444,16 @@ def placement_of(trace) -> tuple:
 
     For a schedule the slider did not make (the worst case), this is where its
     handles belong: the story the drawn run tells, in the slider's terms.
+    The VM steps are those of every thread of the operation (cow2: both COWs
+    and the CPU writer).
     """
     model = trace.model
+    operation = operation_threads(model)
     faults = fault_threads(model)
     vm = 0
     read = install = None
     for move in trace.moves:
-        if move.thread == 0:
+        if move.thread in operation:
             vm += 1
         elif faults and move.thread == faults[0]:
             if move.step.kind == PTE_READ:
@@ -468,9 +493,10 @@ def _common(a: list, b: list) -> list:
 
 def _gaps(trace) -> list:
     """The steps between consecutive VM steps: ``gaps[j]`` are those after the VM's ``j``-th step."""
+    operation = operation_threads(trace.model)
     gaps, current, vm = [], [], []
     for k, move in enumerate(trace.moves, start=1):
-        if move.thread == 0:
+        if move.thread in operation:
             gaps.append(current)
             current = []
             vm.append(k)

@@ -18,11 +18,13 @@ from collections import Counter
 from ..core.invariants import TABLE
 from ..scenario import Scenario
 from ..search.schedules import vm_length
-from ..tables.stories import window_map
+from ..scenario import build
+from ..tables.stories import beyond_placements, window_map
 from . import palette
 from .guard import Messages, guard
 from .heatmap import EMPTY, SAFE, swatches_html
 from .lab import Lab
+from .lanes import handle_words
 from .shown import Shown
 
 #: One colour per invariant letter (Okabe-Ito; black letters read on each).
@@ -79,9 +81,9 @@ class WindowMap(Shown):
         self.letters = bq.Label(x=["0"], y=["0"], text=[""], scales={"x": self.columns, "y": self.rows},
                                 colors=[palette.INK], default_size=11, align="middle", y_offset=4,
                                 font_weight="bold")
-        axes = [bq.Axis(scale=self.rows, side="left", label="fault reads the pte after VM step",
-                        grid_lines="none"),
-                bq.Axis(scale=self.columns, label="fault installs after VM step", grid_lines="none")]
+        self.axes = [bq.Axis(scale=self.rows, side="left", grid_lines="none"),
+                     bq.Axis(scale=self.columns, grid_lines="none")]
+        axes = self.axes
         self.figure = bq.Figure(marks=[self.mark, self.letters], axes=axes, animation_duration=0,
                                 padding_x=0.0, padding_y=0.0,
                                 fig_margin={"top": 50, "bottom": 50, "left": 60, "right": 10},
@@ -104,6 +106,10 @@ class WindowMap(Shown):
     def _draw(self) -> None:
         scenario = self.lab.scenario
         self.scenario, self.table = scenario, window_map(scenario)
+        self.beyond = beyond_placements(scenario, self.table)
+        self.handles = handle_words(build(scenario))
+        self.axes[0].label = f"{self.handles[0]} after VM step"
+        self.axes[1].label = f"{self.handles[2]} after VM step"
         n = len(self.table.index) - 1
         labels = [str(k) for k in range(n + 1)]
         cells = [[self.table.loc[read, install] for install in range(n + 1)] for read in range(n + 1)]
@@ -137,7 +143,7 @@ class WindowMap(Shown):
         self.messages.clear()
         self.lab.move(read, install)
         self._select(read, install)
-        self.messages.say(f"loaded: the fault reads the pte after VM step {read}, installs after {install} "
+        self.messages.say(f"loaded: {self.handles[0]} after VM step {read}, {self.handles[2]} after {install} "
                           f"({self.cells[read][install]})")
 
     def _element_clicked(self, mark, content) -> None:
@@ -160,7 +166,7 @@ class WindowMap(Shown):
         n = len(self.cells) - 1
         return (f"{self.scenario.label()}: rows read after 0–{n}, columns install after 0–{n}; "
                 f"{sum(broken.values())} of {len(cells)} placements break something"
-                + (f" ({counts})" if counts else ""))
+                + (f" ({counts})" if counts else "") + (f"; {self.beyond}" if self.beyond else ""))
 
     def __repr__(self) -> str:
         read, install = self.placement

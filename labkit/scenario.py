@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
+from .core.checks import whole
 from .core.messages import shown
 from .core.model import Model
 from .core.program import link
@@ -52,9 +53,9 @@ def _choice(field: str, value, choices) -> None:
         raise ValueError(f"{field}={shown(value)} is not valid; choose one of: {', '.join(map(str, choices))}")
 
 
-def _count(field: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{field}={shown(value)} is not valid; it must be a whole number from {low} to {high}")
+def _count(scenario, field: str, low: int, high: int) -> None:
+    """Check a count field and keep it as an ``int`` (a NumPy integer would print and hash differently)."""
+    object.__setattr__(scenario, field, whole(field, getattr(scenario, field), low, high))
 
 
 @dataclass(frozen=True, repr=False)
@@ -121,10 +122,10 @@ class Scenario:
         _choice("caller", self.caller, CALLERS)
         if not isinstance(self.allocator, bool):
             raise ValueError(f"allocator={shown(self.allocator)} is not valid; choose True or False")
-        _count("pages", self.pages, 1, 16)
-        _count("vcpus", self.vcpus, 1, 3)
-        _count("accesses", self.accesses, 0, 4)
-        _count("attempts", self.attempts, 1, 4)
+        _count(self, "pages", 1, 16)
+        _count(self, "vcpus", 1, 3)
+        _count(self, "accesses", 0, 4)
+        _count(self, "attempts", 1, 4)
 
     def replace(self, **changes) -> "Scenario":
         """This scenario with some fields changed; a scheme named again is looked up again."""

@@ -99,7 +99,7 @@ def test_shown_quotes_at_most_a_short_prefix_on_one_line():
     assert shown("stale") == "'stale'"
     assert len(shown("x" * 10**6)) <= LIMIT and shown("x" * 10**6).startswith("'xxx")
     assert len(shown(list(range(10**5)))) <= LIMIT
-    assert shown(10**5000) == "<int>"
+    assert shown(10**5000) == "<a whole number of about 5,001 digits>"
     assert shown("a\nb") == "'a\\nb'"
 
 
@@ -124,7 +124,7 @@ def test_an_empty_list_is_the_schedule_where_nothing_has_run_yet():
 
 def test_interleave_checks_guest_after_and_its_scenario():
     scenario = Scenario(op="rmap", scheme="page", refmode="off")
-    with pytest.raises(ValueError, match=r"guest_after='x': must be a whole number from 0 to"):
+    with pytest.raises(ValueError, match=r"guest_after='x' is not valid; it must be a whole number from 0 to"):
         interleave(scenario, 0, 1, guest_after="x")
     with pytest.raises(TypeError, match="interleave takes a labkit.Scenario, not the str 'zap'"):
         interleave("zap", 0, 1)

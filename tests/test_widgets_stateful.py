@@ -148,7 +148,9 @@ class LabActions(RuleBasedStateMachine):
                 assert worst or (lab.searching and slider)
             else:
                 assert trace.schedule == interleave(scenario, *lab.when.index)
-                assert trace == simulate(scenario, trace.schedule)
+                # states are values; a model rebuilt once build's cache let it go has steps with new closures
+                replay = simulate(scenario, trace.schedule)
+                assert (trace.states, trace.violations) == (replay.states, replay.violations)
             assert lab.worst_button.description == ("cancel search" if lab.searching else "worst case")
             assert lab.searching <= (lab.mode == "worst")
 

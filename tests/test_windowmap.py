@@ -4,14 +4,16 @@ import math
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from labkit import Scenario, simulate
 from labkit.core.invariants import TABLE
 from labkit.search.schedules import interleave, vm_length
 from labkit.tables.stories import window_map
 from labkit.widgets import CLAIMS, WindowMap, windowmap
+from labkit.widgets.lanes import placement_of
 from labkit.widgets.windowmap import SEVERITY, code
+from labkit.widgets.worst import EXPLORE_LIMIT
 
 C4 = Scenario(op="zap", scheme="range", refmode="off")
 READ, INSTALL = CLAIMS["C4"].read_after, CLAIMS["C4"].install_after       # a use after free
@@ -100,11 +102,16 @@ def test_the_text_form_is_deterministic(shown):
 
 
 class MapBesideLab(RuleBasedStateMachine):
-    """Clicks and control changes in any order: the grid, the selection and the Lab always agree."""
+    """Clicks, control changes, the scheduler and the worst case in any order: the grid, the selection and the
+    Lab always agree, and the figure is what the Lab's mode says."""
 
     def __init__(self):
         super().__init__()
-        self.shown = WindowMap(C4, 0, 7, controls=("op", "scheme", "refmode"))
+        self.shown = WindowMap(C4, 0, 7, controls=("op", "scheme", "refmode"), max_states=None)
+
+    def teardown(self):
+        self.shown.lab.cancel()
+        self.shown.lab.wait(30)
 
     @rule(read=st.integers(0, 13), install=st.integers(0, 13))
     def click(self, read, install):
@@ -122,22 +129,63 @@ class MapBesideLab(RuleBasedStateMachine):
     def notifier(self, scheme):
         self.shown.lab.controls.scheme.value = scheme
 
+    @rule(on=st.booleans())
+    def toggle_the_scheduler(self, on):
+        self.shown.lab.scheduling.value = on
+
+    @precondition(lambda self: self.shown.lab.mode == "scheduler")
+    @rule(pick=st.integers(0, 7))
+    def click_a_thread(self, pick):
+        buttons = [b for b in self.shown.lab.scheduler.buttons.values() if not b.disabled]
+        if buttons:
+            buttons[pick % len(buttons)].click()
+
+    @precondition(lambda self: self.shown.lab.mode != "scheduler")
+    @rule()
+    def worst_case_from_python(self):
+        self.shown.lab.worst_case()
+
+    @precondition(lambda self: not self.shown.lab.worst_button.disabled)
+    @rule()
+    def press_worst_case(self):
+        self.shown.lab.worst_button.click()
+
+    @rule()
+    def cancel(self):
+        self.shown.lab.cancel()
+
+    @rule()
+    def wait_for_the_search(self):
+        self.shown.lab.wait(30)
+
     @invariant()
     def the_grid_belongs_to_the_labs_configuration(self):
         shown = self.shown
-        assert shown.scenario == shown.lab.scenario
-        assert len(shown.cells) == vm_length(shown.scenario) + 1
+        with shown.lab.lock:
+            assert shown.scenario == shown.lab.scenario
+            assert len(shown.cells) == vm_length(shown.scenario) + 1
 
     @invariant()
-    def the_lab_shows_the_selected_placement(self):
-        shown = self.shown
-        read, install = shown.placement
-        assert shown.mark.selected.tolist() == [[read, install]]
-        assert shown.lab.trace.schedule == interleave(shown.scenario, read, install)
+    def the_lab_shows_what_its_mode_says(self):
+        shown, lab = self.shown, self.shown.lab
+        with lab.lock:
+            read, install = shown.placement
+            assert shown.mark.selected.tolist() == [[read, install]]
+            assert lab.max_states == EXPLORE_LIMIT
+            assert lab.scheduling.value == (lab.mode == "scheduler")
+            assert lab.worst_button.description == ("cancel search" if lab.searching else "worst case")
+            if lab.mode == "scheduler":
+                assert lab.trace.schedule == tuple(lab.scheduler.names)
+            elif lab.mode == "worst" and not lab.searching:
+                assert lab.trace.violated() and lab.when.index == placement_of(lab.trace)
+            else:
+                assert lab.trace.schedule == interleave(shown.scenario, *lab.when.index)
+            if lab.mode == "slider":
+                assert shown.placement == lab.when.index
 
 
 TestMapBesideLab = MapBesideLab.TestCase
-TestMapBesideLab.settings = settings(max_examples=12, stateful_step_count=6, deadline=None)
+TestMapBesideLab.settings = settings(max_examples=20, stateful_step_count=8, deadline=None)
 
 
 def test_the_map_follows_its_lab_changed_from_code_and_outlines_the_slider_s_placement():

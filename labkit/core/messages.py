@@ -24,5 +24,7 @@ def shown(value) -> str:
         text = _REPR.repr(value)
     except Exception:  # noqa: BLE001 - an int past Python's digit limit, a __repr__ that fails
         text = f"<{type(value).__name__}>"
+        if isinstance(value, int):        # too long to print: say how long
+            text = f"<a whole number of about {int(abs(value).bit_length() * 0.30103) + 1:,} digits>"
     text = text.replace("\n", "\\n").replace("\r", "\\r")
     return text if len(text) <= LIMIT else text[:LIMIT - 3] + "..."

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ..core.engine import next_step, run
 from ..core.kinds import GET_PAGE, PTE_READ, PTE_SET, UNLOCK
-from ..core.messages import shown
+from ..core.checks import whole
 from ..core.model import Model
 from ..scenario import Scenario, build, checked
 
@@ -86,6 +86,11 @@ def after(scenario: Scenario, hook: str = "", kind: str = "") -> int:
     return found[-1] if hook else found[0]
 
 
+def position(name: str, value, total: int) -> int:
+    """A slider position checked where it enters: a whole number (NumPy's too) from 0 to ``total``, as an int."""
+    return whole(name, value, 0, total, " (the VM operation's steps)")
+
+
 def interleave(scenario: Scenario, read_after: int, install_after: int, guest_after=None) -> tuple:
     """A schedule where the fault reads the pte after ``read_after`` VM steps, installs after ``install_after``.
 
@@ -97,10 +102,10 @@ def interleave(scenario: Scenario, read_after: int, install_after: int, guest_af
     """
     model = build(checked(scenario, "interleave"))
     total = len(vm_order(model))
-    positions = (("read_after", read_after), ("install_after", install_after))
-    for name, value in positions + ((("guest_after", guest_after),) if guest_after is not None else ()):
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= total:
-            raise ValueError(f"{name}={shown(value)}: must be a whole number from 0 to {total} (the VM's steps)")
+    read_after = position("read_after", read_after, total)
+    install_after = position("install_after", install_after, total)
+    if guest_after is not None:
+        guest_after = position("guest_after", guest_after, total)
     if install_after < read_after:
         raise ValueError(f"install_after={install_after} is before read_after={read_after}; "
                          "the fault installs what it read")

@@ -30,7 +30,8 @@ import ipywidgets as widgets
 
 from ..core.invariants import invariant
 from ..scenario import Scenario, build
-from ..search.schedules import interleave
+from ..core.checks import whole
+from ..search.schedules import interleave, position
 from ..search.trace import in_order_schedule, simulate
 from ..tables.export import time_table, trace_csv
 from ..tables.narrate import events, status
@@ -41,7 +42,7 @@ from .lanes import handle_words, placement_of, vm_places
 from .scheduler import DEFAULT_GOAL, Scheduler
 from .shown import Shown
 from .timeline import Timeline
-from .worst import EXPLORE_LIMIT, Background, search
+from .worst import EXPLORE_LIMIT, Background, budget, search
 
 SPEEDS = [("1 step/s", 1000), ("2 steps/s", 500), ("5 steps/s", 200), ("10 steps/s", 100)]
 #: A class can follow one step a second; faster speeds are a click away.
@@ -133,10 +134,29 @@ def schedule_slider(places, read_after: int, install_after: int, handles=HANDLES
     return slider, words
 
 
-def clamp_placement(places, read_after, install_after):
+#: Where the install handle starts unless told: after step 8, or at the end of a shorter operation.
+DEFAULT_INSTALL_AFTER = 8
+
+
+def checked_placement(places, read_after, install_after, default: bool = True):
+    """The slider's handles for ``read_after``/``install_after``, checked where they enter the lab.
+
+    Each is a whole number (NumPy's too) from 0 to the operation's steps;
+    ``install_after=None`` means the end.  Where a default applies (a
+    constructor), the default 8 stops at the end of a shorter operation.
+    Anything else out of range is an error, not a handle put somewhere else
+    without a word.
+    """
     n = len(places) - 1
-    install_after = n if install_after is None else min(install_after, n)
-    return min(read_after, install_after), install_after
+    if install_after is None:
+        install_after = n
+    elif default and not isinstance(install_after, bool) and install_after == DEFAULT_INSTALL_AFTER:
+        install_after = min(DEFAULT_INSTALL_AFTER, n)
+    read_after, install_after = position("read_after", read_after, n), position("install_after", install_after, n)
+    if install_after < read_after:
+        raise ValueError(f"install_after={install_after} is before read_after={read_after}; "
+                         "the fault installs what it read")
+    return read_after, install_after
 
 
 class Lab(Shown):
@@ -146,21 +166,23 @@ class Lab(Shown):
     operation's steps (see ``labkit.search.schedules.interleave``); the
     default, 0 and 8, makes zap/range install its spte inside the range
     window, after the pte was cleared: a use after free without a page
-    reference, safe with one.  ``controls`` names the controls to show
-    (``("refmode",)``; default: all), ``goal`` the invariant the scheduler
-    game asks to break (None: free play), ``max_states`` the worst case's
-    search budget.
+    reference, safe with one (a shorter operation: its end).  ``controls``
+    names the controls to show (``("refmode",)``; default: all), ``goal``
+    the invariant the scheduler game asks to break (None: free play),
+    ``max_states`` the worst case's search budget (None: the lab's default,
+    ``EXPLORE_LIMIT`` states).
     """
 
-    def __init__(self, scenario: Scenario | None = None, read_after: int = 0, install_after: int | None = 8,
-                 *, controls=None, goal=DEFAULT_GOAL, max_states: int = EXPLORE_LIMIT, **fields):
+    def __init__(self, scenario: Scenario | None = None, read_after: int = 0,
+                 install_after: int | None = DEFAULT_INSTALL_AFTER, *, controls=None, goal=DEFAULT_GOAL,
+                 max_states: int | None = EXPLORE_LIMIT, **fields):
         if scenario is None:
             scenario = Scenario(**{"op": "zap", "scheme": "range", "refmode": "off", **fields})
         elif fields:
             scenario = scenario.replace(**fields)
         self.scenario, self.mode, self.trace, self._quiet = scenario, "slider", None, False
         self.searching = False           # a background search for this configuration's worst case is running
-        self.max_states = max_states
+        self.max_states = budget(max_states)
         self.lock = threading.RLock()
         self.listeners: list = []          # on_load callbacks: a window map beside the Lab follows it
         self.search = Background(self.lock)
@@ -168,7 +190,7 @@ class Lab(Shown):
         self.timeline = Timeline()
         self.controls = Controls(scenario, shown=controls)
         places = vm_places(build(scenario))
-        self.when, self.placement = schedule_slider(places, *clamp_placement(places, read_after, install_after),
+        self.when, self.placement = schedule_slider(places, *checked_placement(places, read_after, install_after),
                                                     handles=handle_words(build(scenario))[:2])
         self.worst_button = widgets.Button(description="worst case", icon="bolt",
                                            tooltip="search every schedule and load the shortest that breaks an "
@@ -258,11 +280,23 @@ class Lab(Shown):
         self.listeners.append(callback)
 
     def move(self, read_after: int, install_after: int) -> None:
-        """Set the schedule slider (VM steps before the fault's pte read, and before its install)."""
-        self.when.index = (read_after, install_after)
+        """Show the slider's run with its handles here (VM steps before the fault's pte read, and its install).
+
+        Whatever the mode: the scheduler is switched off and a worst case
+        (shown or still searching) gives way, so the figure is the slider's run.
+        """
+        with self.lock:
+            placement = checked_placement(self.when.options, read_after, install_after, default=False)
+            self._quietly(setattr, self.when, "index", placement)
+            if self.mode == "scheduler":
+                self.scheduling.value = False       # its observer draws the slider's run
+            else:
+                self._moved()
 
     def step_to(self, step: int) -> None:
-        self.cursor.value = step
+        """Put the cursor after step ``step`` of the run drawn (0: before the first)."""
+        with self.lock:
+            self.cursor.value = whole("step", step, 0, len(self.trace.moves), " (the steps of the run drawn)")
 
     def worst_case(self, wait: bool = True) -> None:
         """Search every schedule and load the shortest that breaks the first invariant this configuration can break.
@@ -302,7 +336,13 @@ class Lab(Shown):
         scenario, budget = self.scenario, self.max_states
         if wait:
             self._searching(False)
-            self._found(search(scenario, budget))
+            try:
+                outcome = search(scenario, budget)
+            except BaseException:
+                self.mode = "slider"          # nothing found: the figure stays the slider's run
+                self._reload()
+                raise
+            self._found(outcome)
             return
         self._searching(True)
         self.search.start(lambda stop, progress: search(scenario, budget, stop, progress),

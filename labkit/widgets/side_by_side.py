@@ -20,7 +20,7 @@ from ..search.schedules import interleave, vm_length
 from ..search.trace import simulate
 from . import palette
 from .guard import Messages, guard
-from .lab import DEFAULT_SPEED, SPEEDS, clamp_placement, schedule_slider, status_html, verdict_html
+from .lab import DEFAULT_SPEED, SPEEDS, checked_placement, schedule_slider, status_html, verdict_html
 from .lanes import aligned, handle_words, lane_names, story_positions, vm_places
 from .shown import Shown
 from .timeline import Timeline
@@ -69,7 +69,7 @@ class Compare(Shown):
         for side in self.sides:
             side.timeline.min_left_px = margin
         places = _places(left, right)
-        self.when, self.placement = schedule_slider(places, *clamp_placement(places, read_after, install_after),
+        self.when, self.placement = schedule_slider(places, *checked_placement(places, read_after, install_after),
                                                     handles=handle_words(build(left))[:2])
         self.cursor = widgets.IntSlider(min=0, max=1, description="story", layout=widgets.Layout(width="420px"))
         self.play = widgets.Play(min=0, max=1, interval=DEFAULT_SPEED)

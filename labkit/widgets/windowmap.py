@@ -17,13 +17,14 @@ from collections import Counter
 
 from ..core.invariants import TABLE
 from ..scenario import Scenario
-from ..search.schedules import vm_length
+from ..search.schedules import position
 from ..scenario import build
 from ..tables.stories import beyond_placements, window_map
 from . import palette
 from .guard import Messages, guard
 from .heatmap import EMPTY, SAFE, swatches_html
 from .lab import Lab
+from .worst import EXPLORE_LIMIT
 from .lanes import handle_words
 from .shown import Shown
 
@@ -61,16 +62,16 @@ class WindowMap(Shown):
     """A clickable window map of ``scenario`` next to a Lab showing only ``controls``."""
 
     def __init__(self, scenario: Scenario | None = None, read_after: int = 0, install_after: int | None = None,
-                 controls=(), **fields):
+                 controls=(), max_states: int | None = EXPLORE_LIMIT, **fields):
         import bqplot as bq
         import ipywidgets as widgets
 
         scenario = scenario or Scenario(**{"op": "zap", "scheme": "range", "refmode": "off", **fields})
-        n = vm_length(scenario)
-        install_after = n if install_after is None else install_after
-        self.lab = Lab(scenario, read_after=read_after, install_after=install_after, controls=controls)
+        # the Lab checks the placement (None: the end of the operation) and the worst case's budget
+        self.lab = Lab(scenario, read_after=read_after, install_after=install_after, controls=controls,
+                       max_states=max_states)
         self.messages = Messages()
-        self.placement = (read_after, install_after)
+        self.placement = self.lab.when.index
         self.rows, self.columns = bq.OrdinalScale(), bq.OrdinalScale()
         colours = [EMPTY, SAFE] + [colour for _, colour in SEVERITY]
         self.colour = bq.ColorScale(min=-1, max=len(SEVERITY), colors=colours)   # each code lands on a colour
@@ -136,7 +137,13 @@ class WindowMap(Shown):
     # -- what the student does -------------------------------------------------------------
 
     def click(self, read: int, install: int) -> None:
-        """What a click on cell (read, install) does: load that placement into the Lab."""
+        """What a click on cell (read, install) does: load that placement into the Lab.
+
+        In any mode: a Lab in scheduler mode leaves it, a worst case gives way
+        (``Lab.move``), so the figure is the run the cell stands for.
+        """
+        n = len(self.cells) - 1
+        read, install = position("read_after", read, n), position("install_after", install, n)
         if read > install:
             raise ValueError(f"no such placement: the fault cannot install (after VM step {install}) what it "
                              f"has not read yet (after VM step {read})")
@@ -174,9 +181,10 @@ class WindowMap(Shown):
 
 
 def windowmap(scenario: Scenario | None = None, read_after: int = 0, install_after: int | None = None,
-              controls=(), **fields) -> WindowMap:
-    """A clickable window map beside a Lab (``controls``: the Lab controls to show, e.g. ``("refmode",)``)."""
-    return WindowMap(scenario, read_after, install_after, controls, **fields)
+              controls=(), max_states: int | None = EXPLORE_LIMIT, **fields) -> WindowMap:
+    """A clickable window map beside a Lab (``controls``: the Lab controls to show, e.g. ``("refmode",)``;
+    ``max_states``: its worst case's budget, None for the lab's default)."""
+    return WindowMap(scenario, read_after, install_after, controls, max_states, **fields)
 
 
 __all__ = ["WindowMap", "windowmap", "code", "SEVERITY"]

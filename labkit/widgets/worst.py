@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from ..core.checks import whole
 from ..core.invariants import INVARIANTS
 from ..scenario import Scenario
 from ..search.explore import Cancelled, explore
@@ -57,9 +58,19 @@ class Outcome:
                 "The figure shows the slider's schedule")
 
 
-def search(scenario: Scenario, max_states: int = EXPLORE_LIMIT, stop: Callable[[], bool] = lambda: False,
+def budget(max_states) -> int:
+    """The worst case's budget in states: None means :data:`EXPLORE_LIMIT`; otherwise a whole number, 1 or more."""
+    if max_states is None:
+        return EXPLORE_LIMIT
+    return whole("max_states", max_states, 1, None, f" (None: the lab's default, {EXPLORE_LIMIT:,})")
+
+
+def search(scenario: Scenario, max_states: Optional[int] = EXPLORE_LIMIT, stop: Callable[[], bool] = lambda: False,
            progress: Callable[[int], None] = lambda states: None) -> Outcome:
-    """Search ``scenario`` up to ``max_states`` states; ``stop()`` true makes it raise Cancelled."""
+    """Search ``scenario`` up to ``max_states`` states (None: :data:`EXPLORE_LIMIT`); ``stop()`` true makes it
+    raise Cancelled."""
+    max_states = budget(max_states)
+
     def tick(states, transitions):
         if stop():
             raise Cancelled()

@@ -54,6 +54,10 @@ def _whole(text: str) -> int:
     try:
         return int(text)
     except ValueError:
+        digits = text.strip().lstrip("+-").replace("_", "")
+        if digits.isdigit() and digits.isascii():    # more digits than int() converts: far out of any range
+            raise argparse.ArgumentTypeError(f"{shown(text)} is out of range (a whole number of {len(digits):,} "
+                                             "digits)") from None
         raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number") from None
 
 

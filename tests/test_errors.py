@@ -138,3 +138,36 @@ def test_verdicts_take_one_name_or_a_list_and_refuse_an_empty_one():
         verdicts(ops=())
     with pytest.raises(TypeError, match="refmodes=5: give one name or a list of names from: off, pin"):
         verdicts(refmodes=5)
+
+
+def test_verdicts_say_that_an_axis_is_named_in_the_plural():
+    from labkit import verdicts
+
+    with pytest.raises(ValueError, match=r"^op= is one of the matrix's axes: give ops='zap' \(one name or a list\)$"):
+        verdicts(op="zap")
+    with pytest.raises(ValueError, match=r"^'colour' is not a Scenario field; the fixed fields are: era, pages"):
+        verdicts(colour="red")
+
+
+@pytest.mark.parametrize("arguments, words", [
+    ((1, -1), "verdicts=-1 is out of range; it must be a whole number from 0 to 72"),
+    ((1, 73), "verdicts=73 is out of range"),
+    ((1, "3"), "verdicts='3' is not valid"),
+    ((None,), "seed=None would give every student other problems"),
+    ((1.5,), "seed=1.5 is not valid; it must be a whole number of 0 or more or a string"),
+])
+def test_a_worksheet_refuses_a_bad_seed_or_count_in_words(arguments, words):
+    from labkit.tables.exercises import worksheet
+
+    with pytest.raises(ValueError) as error:
+        worksheet(*arguments)
+    assert str(error.value).startswith(words) and "\n" not in str(error.value)
+
+
+def test_a_number_with_thousands_of_digits_on_the_command_line_is_out_of_range():
+    run = subprocess.run([sys.executable, "-m", "labkit", "verdicts", "--pages", "1" * 5000],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and run.stdout == ""
+    line, = run.stderr.splitlines()
+    assert "argument --pages:" in line and "is out of range (a whole number of 5,000 digits)" in line
+    assert "not a whole number" not in line and len(line) < 300

@@ -9,6 +9,8 @@ that its budget stopped says ``unknown`` where it had not found a violation
 """
 from __future__ import annotations
 
+from dataclasses import fields
+
 from ..core.invariants import INVARIANTS
 from ..core.messages import shown
 from ..kernel.eras import AFTER_UNLOCK, DEFAULT_ERA, UNDER_PTL, era_named
@@ -77,6 +79,7 @@ def configurations(ops=MATRIX_OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, s
     only some schemes or reference modes (``iommu``).  Choices that leave no
     configuration at all are an error, not an empty table.
     """
+    _fixed_fields(fixed)
     ops, schemes = _names("ops", ops, OPS), _names("schemes", schemes, SCHEMES)
     refmodes, secondaries = _names("refmodes", refmodes, REFMODES), _names("secondaries", secondaries, SECONDARIES)
     found = []
@@ -93,6 +96,23 @@ def configurations(ops=MATRIX_OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, s
                          f"secondaries {', '.join(secondaries)} make no pair that can exist (a scheme may drive only "
                          "some secondaries, a secondary take only some schemes or refmodes)")
     return tuple(found)
+
+
+#: The matrix's axes, by the Scenario field each one varies.
+AXES = {"op": "ops", "scheme": "schemes", "refmode": "refmodes", "secondary": "secondaries"}
+
+
+def _fixed_fields(fixed: dict) -> None:
+    """The other Scenario fields, each given once: ``op="zap"`` is the axis ``ops``, said in words."""
+    for name in fixed:
+        if name in AXES:
+            raise ValueError(f"{name}= is one of the matrix's axes: give {AXES[name]}={shown(fixed[name])} "
+                             "(one name or a list)")
+    known = [f.name for f in fields(Scenario) if f.init and f.name not in AXES]
+    unknown = [name for name in fixed if name not in known]
+    if unknown:
+        raise ValueError(f"{shown(unknown[0])} is not a Scenario field; the fixed fields are: {', '.join(known)} "
+                         f"(and the axes {', '.join(AXES.values())})")
 
 
 def _pairs(scheme, driver, refmode: str) -> bool:

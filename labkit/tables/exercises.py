@@ -25,6 +25,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from ..core.checks import whole
 from ..core.invariants import INVARIANTS, TABLE
 from ..core.messages import shown
 from ..kernel.fault import REFMODES
@@ -199,9 +200,18 @@ def _schedule_of(answer) -> tuple:
 
 
 def worksheet(seed: int, verdicts: int = 3) -> tuple:
-    """The problems for ``seed``: ``verdicts`` verdict questions, then one story, one fix and one break-it."""
-    rng = random.Random(seed)
+    """The problems for ``seed``: ``verdicts`` verdict questions, then one story, one fix and one break-it.
+
+    ``seed`` is a whole number or a string (the same seed, the same problems
+    for the whole class); ``verdicts`` from 0 to the matrix's 72 configurations.
+    """
+    if seed is None:
+        raise ValueError("seed=None would give every student other problems; give a whole number or a string")
+    if not isinstance(seed, str):
+        seed = whole("seed", seed, 0, None, " or a string")
     pool = [(op, scheme, refmode) for op in MATRIX_OPS for scheme in BUILTIN_SCHEMES for refmode in REFMODES]
+    verdicts = whole("verdicts", verdicts, 0, len(pool), " (verdict questions, from the matrix)")
+    rng = random.Random(seed)
     problems = [Problem(n, "verdict", Scenario(op=op, scheme=scheme, refmode=refmode))
                 for n, (op, scheme, refmode) in enumerate(rng.sample(pool, verdicts), start=1)]
     op, scheme, refmode = rng.choice([p for p in pool if p[1] in ("page", "range", "range_block")])

@@ -112,3 +112,57 @@ def test_a_scenario_keeps_the_scheme_it_was_made_with(registered):
     assert labkit.build(first).scheme.summary == "first"
     assert labkit.build(second).scheme.summary == "second"
     assert first.replace(refmode="pin").scheme_record.summary == "first"
+
+
+@pytest.mark.parametrize("fields, words", [
+    (dict(name=123), "Scheme name=123: give a Python identifier such as 'my_range'"),
+    (dict(name="a,b"), "Scheme name='a,b': give a Python identifier"),
+    (dict(name=""), "Scheme name='': give a Python identifier"),
+    (dict(summary=None), "scheme 'mine': summary=None must be a string"),
+    (dict(fault_retry=42), "scheme 'mine': fault_retry=42 must be None or a function (System, t) -> bool"),
+    (dict(counters=5), "scheme 'mine': counters=5 must be a tuple of (name, initial value) pairs"),
+    (dict(counters=(("seq", "0"),)), "scheme 'mine': counters=(('seq', '0'),) must be a tuple of"),
+    (dict(counters=[("seq", 0)]), "scheme 'mine': counters=[('seq', 0)] must be a tuple of"),
+    (dict(check_at="later"), "scheme 'mine': check_at='later': choose 'install' or 'begin'"),
+    (dict(requires="kvmgru"), "scheme 'mine': requires='kvmgru' must be a tuple of secondaries from: kvm, gru, "
+                              "xpmem, iommu"),
+    (dict(requires=("kvm", "tpu")), "scheme 'mine': requires=('kvm', 'tpu') must be a tuple of secondaries"),
+    (dict(fault_begin=(42,)), "scheme 'mine': fault_begin must be a tuple of step templates"),
+])
+def test_a_scheme_checks_its_fields_when_it_is_made(fields, words):
+    with pytest.raises(ValueError) as error:
+        Scheme(**{"name": "mine", "summary": "", **fields})
+    assert str(error.value).startswith(words) and "\n" not in str(error.value)
+
+
+def test_a_requires_string_is_not_matched_as_a_substring():
+    with pytest.raises(ValueError, match="requires='kvmgru'"):
+        register_scheme(Scheme(name="picky", summary="", requires="kvmgru"))
+    assert "picky" not in SCHEMES
+
+
+def test_numpy_counter_values_are_kept_as_ints():
+    import numpy as np
+
+    scheme = Scheme(name="counted", summary="", counters=(("seq", np.int64(0)),))
+    assert scheme.counters == (("seq", 0),) and type(scheme.counters[0][1]) is int
+
+
+def test_an_unregistered_scheme_may_not_pass_for_a_registered_one():
+    """Its Scenario would print scheme='range', and that replay line would run the built-in range: another model."""
+    impostor = Scheme(name="range", summary="range without range_end", invalidate_page=SCHEMES["range"].invalidate_page,
+                      invalidate_range_start=SCHEMES["range"].invalidate_range_start)
+    with pytest.raises(ValueError) as error:
+        Scenario(op="zap", scheme=impostor, refmode="off")
+    assert str(error.value).startswith("scheme 'range' is not the registered scheme of that name")
+    assert "register yours under a name of its own" in str(error.value)
+    assert Scenario(op="zap", scheme=SCHEMES["range"], refmode="off") == Scenario(op="zap", scheme="range",
+                                                                                  refmode="off")
+
+
+def test_a_scheme_that_was_registered_and_then_replaced_is_kept_by_old_scenarios(registered):
+    registered(Scheme(name="twice", summary="first"))
+    first = Scenario(op="zap", scheme="twice", refmode="off")
+    registered(Scheme(name="twice", summary="second"))
+    assert first.replace(refmode="pin").scheme_record.summary == "first"
+    assert Scenario(op="zap", scheme=first.scheme_record, refmode="off") == first

@@ -49,6 +49,7 @@ sequence *inside* the window finds count != 0 at its check.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -58,7 +59,7 @@ from ..core.program import Call, Step
 from ..core.state import System, counter, local, with_counter, with_local, with_spte
 from .locks import lock_mmu, unlock_mmu
 from .pages import put_page
-from .secondaries import HARDWARE_INVALIDATES
+from .secondaries import HARDWARE_INVALIDATES, SECONDARIES
 
 SEQ, COUNT, ACTIVE = "mmu_notifier_seq", "mmu_notifier_count", "range_active"
 INTERVAL_SEQ = "invalidate_seq"
@@ -202,13 +203,27 @@ class Scheme:
     requires: tuple = ()
 
     def __post_init__(self):
-        if self.check_at not in ("install", "begin"):
-            raise ValueError(f"check_at={self.check_at!r}: choose 'install' or 'begin'")
+        """Every field checked when the scheme is made, not when a search first runs it (one line each)."""
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ValueError(f"Scheme name={shown(self.name)}: give a Python identifier such as 'my_range' (it "
+                             "names the scheme in tables, CSV rows and replay lines)")
+        for text in ("summary", "retry_name", "source"):
+            if not isinstance(getattr(self, text), str):
+                raise ValueError(f"scheme {shown(self.name)}: {text}={shown(getattr(self, text))} must be a string")
+        object.__setattr__(self, "counters", _counters(self.name, self.counters))
         for hook in HOOKS + ("fault_begin",):
             templates = getattr(self, hook)
             if not isinstance(templates, tuple) or not all(callable(t) for t in templates):
-                raise ValueError(f"scheme {self.name!r}: {hook} must be a tuple of step templates "
+                raise ValueError(f"scheme {shown(self.name)}: {hook} must be a tuple of step templates "
                                  "(functions from a Call to a Step), e.g. (spin_lock, zap, spin_unlock)")
+        if self.fault_retry is not None and not callable(self.fault_retry):
+            raise ValueError(f"scheme {shown(self.name)}: fault_retry={shown(self.fault_retry)} must be None or a "
+                             "function (System, t) -> bool, e.g. mmu_notifier_retry")
+        if self.check_at not in CHECK_AT:
+            raise ValueError(f"scheme {shown(self.name)}: check_at={shown(self.check_at)}: choose 'install' or 'begin'")
+        if not isinstance(self.requires, tuple) or not all(name in SECONDARIES for name in self.requires):
+            raise ValueError(f"scheme {shown(self.name)}: requires={shown(self.requires)} must be a tuple of "
+                             f"secondaries from: {', '.join(SECONDARIES)} (e.g. ('gru',); () for every one)")
 
     def hooks(self) -> tuple:
         """The hooks this scheme registers, in mmu_notifier_ops order."""
@@ -220,7 +235,24 @@ class Scheme:
         return bool(self.invalidate_range_start or self.invalidate_range_end)
 
 
+#: Where a fault may make its check (see ``check_at``).
+CHECK_AT = ("install", "begin")
+
+
+def _counters(name: str, counters) -> tuple:
+    """``counters`` as a tuple of ``(str, int)`` pairs (a NumPy integer becomes an int), or a one-line error."""
+    def pair(item) -> bool:
+        return (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+                and isinstance(item[1], numbers.Integral) and not isinstance(item[1], bool))
+    if not isinstance(counters, tuple) or not all(pair(item) for item in counters):
+        raise ValueError(f"scheme {shown(name)}: counters={shown(counters)} must be a tuple of (name, initial value) "
+                         "pairs, e.g. ((SEQ, 0),)")
+    return tuple((counter_name, int(value)) for counter_name, value in counters)
+
+
 SCHEMES: dict = {}
+#: Every scheme ever registered: a Scenario may keep one after its name was given to another (see scheme_named).
+_REGISTERED: set = set()
 
 
 def register_scheme(scheme: Scheme, replace: bool = False) -> Scheme:
@@ -233,10 +265,11 @@ def register_scheme(scheme: Scheme, replace: bool = False) -> Scheme:
     if not isinstance(scheme, Scheme):
         raise TypeError(f"register_scheme takes a labkit.Scheme, not {type(scheme).__name__}")
     if scheme.name in SCHEMES and not replace:
-        raise ValueError(f"a scheme named {scheme.name!r} exists; pass replace=True to redefine it")
+        raise ValueError(f"a scheme named {shown(scheme.name)} exists; pass replace=True to redefine it")
     if scheme.fault_retry is not None and not scheme.counters:
-        raise ValueError(f"scheme {scheme.name!r} checks something on the fault path but declares no counters")
+        raise ValueError(f"scheme {shown(scheme.name)} checks something on the fault path but declares no counters")
     SCHEMES[scheme.name] = scheme
+    _REGISTERED.add(scheme)
     return scheme
 
 
@@ -376,8 +409,19 @@ BUILTIN_SCHEMES = ("none", "page", "page_seq", "range", "range_block", "range_se
 
 
 def scheme_named(name) -> Scheme:
-    """The registered scheme ``name`` (a Scheme passes through); a clear error naming the choices otherwise."""
+    """The registered scheme ``name`` (a Scheme passes through); a clear error naming the choices otherwise.
+
+    A Scheme that was never registered may not take a registered one's name:
+    a Scenario's repr names its scheme, and pasted into a cell it would run
+    the registered one, another model.  (A scheme that *was* registered under
+    its name and then replaced still passes: a Scenario made before keeps it.)
+    """
     if isinstance(name, Scheme):
+        registered = SCHEMES.get(name.name)
+        if registered is not None and name != registered and name not in _REGISTERED:
+            raise ValueError(f"scheme {shown(name.name)} is not the registered scheme of that name, and a Scenario's "
+                             f"repr (scheme={shown(name.name)}) would replay the registered one: register yours under a "
+                             "name of its own, or with register_scheme(scheme, replace=True)")
         return name
     try:
         return SCHEMES[name]

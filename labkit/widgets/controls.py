@@ -1,6 +1,8 @@
 """The configuration controls, and which of them make sense for the current configuration."""
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 
 from ..kernel.eras import ERAS
@@ -142,7 +144,7 @@ class Controls:
         self.refmode.style.button_width = "auto"
         self.refmode.tooltip = (f"the {self.secondary.value} takes no page reference of its own: refmode "
                                 f"{refmodes[0]}" if len(refmodes) == 1 else "")
-        summary = getattr(SCHEMES[self.scheme.value], "summary", "")
+        summary = html.escape(SCHEMES[self.scheme.value].summary)      # a scheme of the user's says what it likes
         self.scheme_summary.value = f'<span style="font-size:12px;opacity:0.85">{summary}</span>'
 
     def field_of(self, widget) -> str | None:

@@ -97,9 +97,11 @@ def status_html(trace, step: int) -> str:
 
 
 def csv_link(trace) -> str:
+    """A link that saves the trace as CSV; the file name comes from the configuration (a scheme's name is the user's)."""
     data = base64.b64encode(trace_csv(trace).encode()).decode()
     name = trace.scenario.label().replace("/", "-") + ".csv"
-    return f'<a download="{name}" href="data:text/csv;base64,{data}">download this trace as CSV ({name})</a>'
+    return (f'<a download="{html.escape(name, quote=True)}" href="data:text/csv;base64,{data}">'
+            f"download this trace as CSV ({html.escape(name)})</a>")
 
 
 def placement_html(labels, handles=HANDLES) -> str:

@@ -22,7 +22,7 @@ import time
 from contextlib import contextmanager
 
 from .core.invariants import invariant
-from .core.messages import LIMIT, shown
+from .core.messages import one_line, shown
 from .kernel.schemes import SCHEMES
 from .kernel.secondaries import SECONDARIES
 from .scenario import CALLERS, DEFAULTS, ERAS, OPS, REFMODES, RELEASES, Scenario
@@ -39,15 +39,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with its usage errors on one line and what the user typed quoted short."""
 
     def error(self, message):
-        message = _one_line(message)
-        if len(message) > 4 * LIMIT:
-            message = message[:4 * LIMIT - 3] + "..."
+        message = one_line(message)
         self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
-
-
-def _one_line(text: str) -> str:
-    """Whatever line breaks a message holds (a typed argument may hold any), as spaces."""
-    return " ".join(str(text).splitlines())
 
 
 def _whole(text: str) -> int:
@@ -133,7 +126,7 @@ def main(argv=None) -> int:
     except SystemExit as done:      # argparse: --help (0) or a usage error (2, its one line already printed)
         return done.code
     except ValueError as error:
-        print(f"error: {_one_line(error)}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interrupt:
         print(str(interrupt) or "interrupted", file=sys.stderr)

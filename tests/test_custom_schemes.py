@@ -115,7 +115,7 @@ def test_a_scenario_keeps_the_scheme_it_was_made_with(registered):
 
 
 @pytest.mark.parametrize("fields, words", [
-    (dict(name=123), "Scheme name=123: give a Python identifier such as 'my_range'"),
+    (dict(name=123), "Scheme name=123: give a Python identifier of at most 40 characters"),
     (dict(name="a,b"), "Scheme name='a,b': give a Python identifier"),
     (dict(name=""), "Scheme name='': give a Python identifier"),
     (dict(summary=None), "scheme 'mine': summary=None must be a string"),

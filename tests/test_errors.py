@@ -171,3 +171,32 @@ def test_a_number_with_thousands_of_digits_on_the_command_line_is_out_of_range()
     line, = run.stderr.splitlines()
     assert "argument --pages:" in line and "is out of range (a whole number of 5,000 digits)" in line
     assert "not a whole number" not in line and len(line) < 300
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("labkit.widgets", fromlist=["Lab"]).Lab(controls="a" * 10**6),
+    lambda: __import__("labkit.widgets", fromlist=["Lab"]).Lab(controls=("a" * 10**6,)),
+    lambda: __import__("labkit.widgets", fromlist=["Lab"]).Lab(**{"a" * 10**6: 1}),
+    lambda: __import__("labkit.widgets", fromlist=["claim"]).claim("a" * 10**6),
+    lambda: __import__("labkit.widgets", fromlist=["claim"]).claim("C4").answer("a" * 10**6),
+    lambda: __import__("labkit", fromlist=["Scheme"]).Scheme(name="a" * 10**6, summary=""),
+    lambda: __import__("labkit.tables.narrate", fromlist=["status"]).status(
+        simulate(Scenario(op="zap", scheme="range", refmode="off")), "a" * 10**6),
+], ids=["controls", "control name", "field name", "claim", "answer", "scheme name", "status step"])
+def test_a_megabyte_of_input_comes_back_as_a_short_line(make):
+    from labkit.core.messages import LIMIT
+
+    with pytest.raises((ValueError, TypeError)) as error:
+        make()
+    text = str(error.value)
+    assert "\n" not in text and len(text) <= 5 * LIMIT, len(text)
+    assert "aaaa" in text and "..." in text
+
+
+def test_a_widget_callback_error_is_shown_in_one_short_line():
+    from labkit.core.messages import LIMIT
+    from labkit.widgets.guard import readable
+
+    assert len(readable(ValueError("x" * 10**6))) <= 4 * LIMIT
+    assert len(readable(RuntimeError("line\n" * 10**5))) <= 4 * LIMIT
+    assert "\n" not in readable(RuntimeError("line\n" * 10**5))

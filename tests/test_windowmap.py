@@ -174,12 +174,14 @@ class MapBesideLab(RuleBasedStateMachine):
             assert lab.max_states == EXPLORE_LIMIT
             assert lab.scheduling.value == (lab.mode == "scheduler")
             assert lab.worst_button.description == ("cancel search" if lab.searching else "worst case")
+            slider = lab.trace.schedule == interleave(shown.scenario, *lab.when.index)
             if lab.mode == "scheduler":
                 assert lab.trace.schedule == tuple(lab.scheduler.names)
-            elif lab.mode == "worst" and not lab.searching:
-                assert lab.trace.violated() and lab.when.index == placement_of(lab.trace)
+            elif lab.mode == "worst":       # a worst case found, or (while searching) the run drawn before
+                worst = bool(lab.trace.violated()) and lab.when.index == placement_of(lab.trace)
+                assert worst or (lab.searching and slider)
             else:
-                assert lab.trace.schedule == interleave(shown.scenario, *lab.when.index)
+                assert slider
             if lab.mode == "slider":
                 assert shown.placement == lab.when.index
 

@@ -18,6 +18,12 @@ _REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxfrozenset = _REPR.maxdi
 _REPR.maxlevel = 2
 
 
+def one_line(text: str, limit: int = 4 * LIMIT) -> str:
+    """A message on one line and at most ``limit`` characters (a message may quote what it was given)."""
+    text = " ".join(str(text).splitlines())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def shown(value) -> str:
     """``repr(value)`` cut to at most :data:`LIMIT` characters, on one line."""
     try:

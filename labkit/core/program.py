@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from .kinds import KINDS
+from .messages import shown
 from .state import System
 
 #: Label that ends a thread.
@@ -65,7 +66,7 @@ class Step:
 
     def __post_init__(self):
         if self.kind not in KINDS:
-            raise ValueError(f"step {self.action!r}: kind={self.kind!r} is not a step kind; "
+            raise ValueError(f"step {shown(self.action)}: kind={shown(self.kind)} is not a step kind; "
                              f"choose one of: {', '.join(repr(k) for k in KINDS)}")
 
 
@@ -109,14 +110,14 @@ def link(name: str, steps: list, daemon: bool = False) -> Program:
     for index, step in enumerate(steps):
         if step.label is not None:
             if step.label in labels:
-                raise ValueError(f"{name}: label {step.label!r} used twice")
+                raise ValueError(f"{shown(name)}: label {shown(step.label)} used twice")
             labels[step.label] = index
 
     def resolve(label: str) -> int:
         try:
             return labels[label]
         except KeyError:
-            raise ValueError(f"{name}: no step is labelled {label!r}; labels: {sorted(labels)}") from None
+            raise ValueError(f"{shown(name)}: no step is labelled {shown(label)}; labels: {shown(sorted(labels))}") from None
 
     chooses = []
     for index, step in enumerate(steps):

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
+from .messages import shown
+
 #: Page states.  ``unused`` pages have not been handed out in this run yet
 #: (the new page a COW fault will allocate); ``free`` pages went back to the
 #: buddy allocator; ``reused`` pages were handed to another owner afterwards.
@@ -128,7 +130,7 @@ def counter(s: System, name: str) -> int:
     for key, value in s.counters:
         if key == name:
             return value
-    raise KeyError(f"no counter {name!r}; this scheme has {[k for k, _ in s.counters]}")
+    raise KeyError(f"no counter {shown(name)}; this scheme has {shown([k for k, _ in s.counters])}")
 
 
 # -- writing ---------------------------------------------------------------

@@ -204,9 +204,10 @@ class Scheme:
 
     def __post_init__(self):
         """Every field checked when the scheme is made, not when a search first runs it (one line each)."""
-        if not isinstance(self.name, str) or not self.name.isidentifier():
-            raise ValueError(f"Scheme name={shown(self.name)}: give a Python identifier such as 'my_range' (it "
-                             "names the scheme in tables, CSV rows and replay lines)")
+        if not isinstance(self.name, str) or not self.name.isidentifier() or len(self.name) > NAME_LIMIT:
+            raise ValueError(f"Scheme name={shown(self.name)}: give a Python identifier of at most {NAME_LIMIT} "
+                             "characters, such as 'my_range' (it names the scheme in tables, CSV rows and replay "
+                             "lines)")
         for text in ("summary", "retry_name", "source"):
             if not isinstance(getattr(self, text), str):
                 raise ValueError(f"scheme {shown(self.name)}: {text}={shown(getattr(self, text))} must be a string")
@@ -235,6 +236,8 @@ class Scheme:
         return bool(self.invalidate_range_start or self.invalidate_range_end)
 
 
+#: The longest name a scheme may have: it appears in every label, table row and replay line.
+NAME_LIMIT = 40
 #: Where a fault may make its check (see ``check_at``).
 CHECK_AT = ("install", "begin")
 

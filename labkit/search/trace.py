@@ -92,7 +92,7 @@ def _refusal(model: Model, names: tuple, state, number: int) -> str:
     t = model.index(name)
     if is_done(model, state, t):
         return f"step {number}: thread {shown(name)} has finished; runnable: {_runnable(model, state)}"
-    return (f"step {number}: thread {shown(name)} is blocked at {next_step(model, state, t).action!r}; "
+    return (f"step {number}: thread {shown(name)} is blocked at {shown(next_step(model, state, t).action)}; "
             f"runnable: {_runnable(model, state)}")
 
 

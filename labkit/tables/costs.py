@@ -79,7 +79,7 @@ def access_cost(secondary: str, accesses: int, tlb_misses: int, refmode: str = "
     is a software refill (interrupt, page-table walk, dropin).
     """
     if tlb_misses > accesses or accesses < 0 or tlb_misses < 0:
-        raise ValueError(f"tlb_misses={tlb_misses} must be between 0 and accesses={accesses}")
+        raise ValueError(f"tlb_misses={shown(tlb_misses)} must be between 0 and accesses={shown(accesses)}")
     first = sum(fill_cost(refmode, secondary, costs).values()) if accesses else 0.0
     if secondary_named(secondary).walks_in_hardware:
         return first + max(tlb_misses - 1, 0) * costs.hardware_walk

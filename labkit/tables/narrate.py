@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..core.invariants import invariant
 from ..core.kinds import ACCESS, REUSE
+from ..core.checks import whole
 from ..core.state import FREE, NOBODY, REUSED, System, backing
 
 PAGE_WORDS = {"in_use": "in use", "free": "free", "reused": "reused by another owner", "unused": "unused"}
@@ -180,8 +181,7 @@ def freed_at(trace, pfn: int, upto: int):
 def status(trace, step: int) -> str:
     """One line in plain words about step ``step`` (0 = before anything ran)."""
     model = trace.model
-    if not 0 <= step <= len(trace.moves):
-        raise ValueError(f"step {step} is outside this trace (0 to {len(trace.moves)})")
+    step = whole("step", step, 0, len(trace.moves), " (the steps of this trace)")
     if step == 0:
         return f"step 0: nothing has run yet ({model.scenario.label()})"
     move = trace.moves[step - 1]

@@ -24,6 +24,7 @@ from typing import Callable, Optional
 
 from ..core.invariants import invariant
 from ..core.kinds import RELEASE
+from ..core.messages import shown
 from ..core.state import mapped
 from ..scenario import Scenario
 from ..search.explore import explore
@@ -112,7 +113,7 @@ class Claim:
     def __post_init__(self):
         shown_fields(self.controls)
         if self.scope not in ("run", "any"):
-            raise ValueError(f"scope={self.scope!r}: 'run' (this schedule) or 'any' (some schedule)")
+            raise ValueError(f"scope={shown(self.scope)}: 'run' (this schedule) or 'any' (some schedule)")
         if self.scope == "any" and not self.outcome.invariant:
             raise ValueError("scope='any' is graded by explore, which searches for broken invariants only")
         interleave(self.scenario, self.read_after, self.install_after)     # a clear error for a bad placement
@@ -301,7 +302,7 @@ class Prediction(Shown):
         """Record ``choice`` (an answer's words, or ``"not sure: show me"``), reveal the Lab, grade it."""
         known = [w for w, _ in self.claim.answers] + [NOT_SURE]
         if choice not in known:
-            raise ValueError(f"{choice!r} is not an answer here; choose from {', '.join(map(repr, known))}")
+            raise ValueError(f"{shown(choice)} is not an answer here; choose from {', '.join(map(repr, known))}")
         self.choice = choice
         predicted = dict(self.claim.answers).get(choice)
         labels = {name: getattr(self.lab.controls, name).description for name in FIELDS}
@@ -341,8 +342,8 @@ def claim(preset) -> Prediction:
     or for a :class:`Claim` of your own."""
     if isinstance(preset, Claim):
         return Prediction(preset)
-    if preset not in CLAIMS:
-        raise ValueError(f"no claim {preset!r}; the presets are {', '.join(CLAIMS)}")
+    if not isinstance(preset, str) or preset not in CLAIMS:
+        raise ValueError(f"no claim {shown(preset)}; the presets are {', '.join(CLAIMS)}")
     return Prediction(CLAIMS[preset])
 
 

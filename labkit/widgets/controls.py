@@ -6,6 +6,7 @@ import html
 import ipywidgets as widgets
 
 from ..kernel.eras import ERAS
+from ..core.messages import shown as quoted
 from ..kernel.fault import REFMODES
 from ..kernel.operations import CALLERS, OPS, RELEASES
 from ..kernel.schemes import SCHEMES, scheme_named
@@ -39,10 +40,10 @@ def shown_fields(shown) -> tuple:
     try:
         names = tuple(shown)
     except TypeError:
-        raise TypeError(f"controls={shown!r}: give a tuple of field names from {', '.join(FIELDS)}") from None
+        raise TypeError(f"controls={quoted(shown)}: give a tuple of field names from {', '.join(FIELDS)}") from None
     unknown = [name for name in names if name not in FIELDS]
     if unknown:
-        raise ValueError(f"controls={names!r}: {', '.join(map(repr, unknown))} is not a control; "
+        raise ValueError(f"controls={quoted(names)}: {quoted(unknown[0])} is not a control; "
                          f"choose from {', '.join(FIELDS)}")
     return tuple(name for name in FIELDS if name in names)
 

@@ -6,6 +6,8 @@ import html
 
 import ipywidgets as widgets
 
+from ..core.messages import LIMIT, one_line
+
 
 class Messages:
     """An HTML area for errors and notes (HTML rather than Output: nothing is captured, nbval stays quiet)."""
@@ -30,9 +32,11 @@ class Messages:
 
 
 def readable(exc: BaseException) -> str:
+    """An exception as one line a person can read (at most a few hundred characters, whatever it quotes)."""
     if isinstance(exc, (ValueError, TypeError, KeyError)):
-        return str(exc).strip("'\"")
-    return f"something went wrong ({type(exc).__name__}: {exc}); the lab is unchanged, try another setting"
+        return one_line(str(exc).strip("'\""))
+    return (f"something went wrong ({type(exc).__name__}: {one_line(exc, 2 * LIMIT)}); the lab is unchanged, "
+            "try another setting")
 
 
 def guard(messages: Messages, callback):

@@ -28,9 +28,9 @@ from functools import lru_cache
 
 import ipywidgets as widgets
 
+from ..core.checks import whole
 from ..core.invariants import invariant
 from ..scenario import Scenario, build
-from ..core.checks import whole
 from ..search.schedules import interleave, position
 from ..search.trace import in_order_schedule, simulate
 from ..tables.export import time_table, trace_csv
@@ -179,8 +179,8 @@ class Lab(Shown):
                  install_after: int | None = DEFAULT_INSTALL_AFTER, *, controls=None, goal=DEFAULT_GOAL,
                  max_states: int | None = EXPLORE_LIMIT, **fields):
         if scenario is None:
-            scenario = Scenario(**{"op": "zap", "scheme": "range", "refmode": "off", **fields})
-        elif fields:
+            scenario = Scenario(op="zap", scheme="range", refmode="off")
+        if fields:                       # replace() quotes an unknown field short, as every message does
             scenario = scenario.replace(**fields)
         self.scenario, self.mode, self.trace, self._quiet = scenario, "slider", None, False
         self.searching = False           # a background search for this configuration's worst case is running

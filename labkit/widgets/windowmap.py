@@ -16,17 +16,16 @@ import html
 from collections import Counter
 
 from ..core.invariants import TABLE
-from ..scenario import Scenario
+from ..scenario import Scenario, build
 from ..search.schedules import position
-from ..scenario import build
 from ..tables.stories import beyond_placements, window_map
 from . import palette
 from .guard import Messages, guard
 from .heatmap import EMPTY, SAFE, swatches_html
 from .lab import Lab
-from .worst import EXPLORE_LIMIT
 from .lanes import handle_words
 from .shown import Shown
+from .worst import EXPLORE_LIMIT
 
 #: One colour per invariant letter (Okabe-Ito; black letters read on each).
 LETTER_COLOURS = {"U": palette.VIOLATION, "S": palette.ORANGE, "R": palette.PURPLE, "A": palette.SKY,
@@ -66,7 +65,8 @@ class WindowMap(Shown):
         import bqplot as bq
         import ipywidgets as widgets
 
-        scenario = scenario or Scenario(**{"op": "zap", "scheme": "range", "refmode": "off", **fields})
+        if scenario is None:
+            scenario = Scenario(op="zap", scheme="range", refmode="off").replace(**fields)
         # the Lab checks the placement (None: the end of the operation) and the worst case's budget
         self.lab = Lab(scenario, read_after=read_after, install_after=install_after, controls=controls,
                        max_states=max_states)

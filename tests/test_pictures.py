@@ -1,4 +1,5 @@
 """Pictures without a kernel: static SVG of the timeline and of the two page tables, byte for byte the same."""
+import errno
 import hashlib
 import os
 import subprocess
@@ -130,6 +131,67 @@ def test_both_figures_sit_on_a_white_card_for_light_and_dark_themes():
 def test_save_writes_the_svg(tmp_path):
     path = picture.two_page_tables().save(tmp_path / "pages.svg")
     assert path.read_text(encoding="utf-8") == picture.two_page_tables().svg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pages.svg"]          # no temporary file left
+    assert path.stat().st_mode & 0o777 == 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_save_refuses_to_overwrite_unless_asked(tmp_path):
+    path = tmp_path / "pages.svg"
+    path.write_text("mine", encoding="utf-8")
+    with pytest.raises(FileExistsError, match=r"pages.svg' exists: pass overwrite=True to replace it$"):
+        picture.two_page_tables().save(path)
+    assert path.read_text(encoding="utf-8") == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pages.svg"]
+    picture.two_page_tables().save(path, overwrite=True)
+    assert path.read_text(encoding="utf-8") == picture.two_page_tables().svg
+
+
+def test_save_never_writes_through_a_symlink(tmp_path):
+    target, link = tmp_path / "precious.txt", tmp_path / "pages.svg"
+    target.write_text("precious", encoding="utf-8")
+    link.symlink_to(target)
+    with pytest.raises(FileExistsError):
+        picture.two_page_tables().save(link)
+    dangling = tmp_path / "dangling.svg"
+    dangling.symlink_to(tmp_path / "nowhere.txt")
+    with pytest.raises(FileExistsError):
+        picture.two_page_tables().save(dangling)
+    assert not (tmp_path / "nowhere.txt").exists()
+    picture.two_page_tables().save(link, overwrite=True)          # replaces the link itself
+    assert target.read_text(encoding="utf-8") == "precious"
+    assert not link.is_symlink() and link.read_text(encoding="utf-8") == picture.two_page_tables().svg
+
+
+SAVE_UNDER_A_LIMIT = """
+import resource, signal, sys
+from labkit.widgets import picture
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)          # a write past the limit fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    picture.story(picture.Scenario(op="zap", scheme="range", refmode="off"), 3, 7).save(sys.argv[1], overwrite=True)
+except OSError as error:
+    print(error.errno)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE")
+def test_a_write_that_fails_halfway_leaves_the_old_file_whole(tmp_path):
+    """A full disk or a file-size limit: the old content stays, and no half-written file is left."""
+    path = tmp_path / "story.svg"
+    path.write_text("the old figure", encoding="utf-8")
+    assert len(picture.story(C4, 3, 7).svg) > 4096
+    run = subprocess.run([sys.executable, "-c", SAVE_UNDER_A_LIMIT, str(path)], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(errno.EFBIG)
+    assert path.read_text(encoding="utf-8") == "the old figure"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["story.svg"]
 
 
 def test_a_long_lane_name_widens_the_margin_instead_of_being_cut():

@@ -17,12 +17,16 @@ and dark themes; text on the card is dark grey, text on bars black.
 """
 from __future__ import annotations
 
+import contextlib
 import html
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.engine import alone, run
 from ..core.invariants import invariant
+from ..core.messages import shown
 from ..core.state import mapped
 from ..scenario import Scenario, build
 from ..search.schedules import interleave
@@ -54,11 +58,55 @@ class Picture:
     def __repr__(self) -> str:
         return self.text
 
-    def save(self, path) -> Path:
-        """Write the SVG to ``path`` (a docs build or a slide can use the file)."""
-        path = Path(path)
-        path.write_text(self.svg, encoding="utf-8")
-        return path
+    def save(self, path, overwrite: bool = False) -> Path:
+        """Write the SVG to ``path`` (a docs build or a slide can use the file); return the path.
+
+        The file is written whole or not at all: the SVG goes to a new file
+        in the same folder, which is then renamed to ``path``, so a full disk
+        or a size limit leaves whatever was at ``path`` as it was.  An
+        existing ``path`` (a symlink too, even a dangling one) is replaced
+        only with ``overwrite=True``, and then the name itself is replaced:
+        a symlink's target is never written through.
+        """
+        return write_whole(Path(path), self.svg.encode("utf-8"), overwrite)
+
+
+def write_whole(path: Path, data: bytes, overwrite: bool) -> Path:
+    """Write ``data`` to a new file next to ``path``, then move it to ``path`` in one rename (see Picture.save)."""
+    if not overwrite and os.path.lexists(path):
+        raise FileExistsError(f"{shown(str(path))} exists: pass overwrite=True to replace it")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)     # what open() would have given; mkstemp makes it 0600
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            _link_new(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return path
+
+
+def _link_new(temporary: str, path: Path) -> None:
+    """Give the written file the name ``path`` only if nothing has taken it meanwhile (link fails if it exists)."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise FileExistsError(f"{shown(str(path))} exists: pass overwrite=True to replace it") from None
+    except OSError:                       # a file system without hard links: check, then rename
+        if os.path.lexists(path):
+            raise FileExistsError(f"{shown(str(path))} exists: pass overwrite=True to replace it") from None
+        os.replace(temporary, path)
+        return
+    os.unlink(temporary)
 
 
 # -- SVG text, formatted the same way every time -------------------------------------------

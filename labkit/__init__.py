@@ -22,19 +22,44 @@ The package is in layers, each importing only from the ones before it:
 What a notebook needs is importable from here; :mod:`labkit.kit` has what a
 notebook cell needs to write a notifier scheme of its own.
 """
-from . import kit
-from .core.invariants import INVARIANTS
-from .core.program import Call, Step
-from .kernel.schemes import SCHEMES, Scheme, register_scheme
-from .kernel.secondaries import SECONDARIES
-from .scenario import CALLERS, ERAS, OPS, REFMODES, RELEASES, Scenario, build
-from .search.explore import Exploration, explore
-from .search.schedules import after, interleave, vm_length
-from .search.trace import Trace, simulate
-from .search.verdicts import kernel_note, verdicts
-from .tables import costs, exercises, export, history, matrix, narrate, stories, tour
+from __future__ import annotations
+
+import importlib
+
+#: Where each public name lives.  Nothing is imported until it is first used (PEP 562), so that
+#: ``python -m labkit`` reaches its own Ctrl-C handling a few milliseconds after Python starts.
+_FROM = {
+    **dict.fromkeys(("INVARIANTS",), ".core.invariants"),
+    **dict.fromkeys(("Call", "Step"), ".core.program"),
+    **dict.fromkeys(("SCHEMES", "Scheme", "register_scheme"), ".kernel.schemes"),
+    **dict.fromkeys(("SECONDARIES",), ".kernel.secondaries"),
+    **dict.fromkeys(("CALLERS", "ERAS", "OPS", "REFMODES", "RELEASES", "Scenario", "build"), ".scenario"),
+    **dict.fromkeys(("Exploration", "explore"), ".search.explore"),
+    **dict.fromkeys(("after", "interleave", "vm_length"), ".search.schedules"),
+    **dict.fromkeys(("Trace", "simulate"), ".search.trace"),
+    **dict.fromkeys(("kernel_note", "verdicts"), ".search.verdicts"),
+}
+#: Modules reachable as attributes (``labkit.costs``, ``labkit.kit``, ``labkit.core``, ...).
+_MODULES = {"kit": ".kit", **{name: f".tables.{name}" for name in
+                              ("costs", "exercises", "export", "history", "matrix", "narrate", "stories", "tour")},
+            **{name: f".{name}" for name in ("core", "kernel", "scenario", "search", "tables", "widgets", "cli")}}
 
 __all__ = ["Scenario", "Scheme", "Step", "Call", "Trace", "simulate", "build", "register_scheme",
            "Exploration", "explore", "verdicts", "kernel_note", "interleave", "vm_length", "after",
            "SCHEMES", "SECONDARIES", "OPS", "REFMODES", "ERAS", "RELEASES", "CALLERS", "INVARIANTS",
            "kit", "costs", "exercises", "export", "history", "matrix", "narrate", "stories", "tour"]
+
+
+def __getattr__(name: str):
+    if name in _FROM:
+        value = getattr(importlib.import_module(_FROM[name], __name__), name)
+    elif name in _MODULES:
+        value = importlib.import_module(_MODULES[name], __name__)
+    else:
+        raise AttributeError(f"module 'labkit' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(__all__) | set(_MODULES))

@@ -4,10 +4,16 @@ The same Scenario, simulate and explore that the notebooks use; the CLI only
 parses arguments and prints.  It behaves like a Unix tool:
 
 - a bad argument or name: one line on stderr naming the valid choices, exit 2;
-- Ctrl-C: one line on stderr, exit 130 (``verdicts`` first prints the rows it
-  had finished and a ``# interrupted`` line saying how many);
+- Ctrl-C: one line on stderr, exit 130; SIGTERM the same, exit 143
+  (``python -m labkit`` installs the handlers: :mod:`labkit.__main__`).
+  ``verdicts`` first prints the rows it had finished and a ``# interrupted``
+  (``# terminated``) line saying how many; any other output cut short ends
+  with such a line too;
 - a closed pipe (``... | head -1``): quiet, exit 141, as if killed by SIGPIPE;
-- an output that cannot be written (a full disk): one line, exit 1.
+- an output that cannot be written (a full disk, a file-size limit, a closed
+  stdout): one line, exit 1.  What reached the file ends with a whole row (a
+  row, a table, a trace is written whole or not at all: :class:`Output`),
+  and under a file-size limit a ``# cut`` line says where it stopped.
 
 Long searches show progress on stderr, only after a second and at most once a
 second; stdout has only results.
@@ -15,11 +21,13 @@ second; stdout has only results.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
 import signal
+import stat
 import sys
 import time
-from contextlib import contextmanager
 
 from .core.invariants import invariant
 from .core.messages import one_line, shown
@@ -28,7 +36,7 @@ from .kernel.secondaries import SECONDARIES
 from .scenario import CALLERS, DEFAULTS, ERAS, OPS, REFMODES, RELEASES, Scenario
 from .search.explore import DEFAULT_MAX_STATES, explore
 from .search.trace import simulate
-from .search.verdicts import CSV_COLUMNS, configurations, csv_line, row
+from .search.verdicts import configurations, csv_header, csv_line, row
 from .tables.narrate import events, numbered_steps, status, violation_words
 
 #: Expanded states between two looks at the clock during a search (a few hundredths of a second).
@@ -118,26 +126,133 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Run one command and return the exit status a shell expects (see the module's docstring)."""
+    if sys.stdout is None:          # started with stdout closed (>&-): there is nowhere to put results
+        _err("error: cannot write the output: stdout is closed")
+        return 1
+    out = Output(sys.stdout)
     try:
         args = parser().parse_args(argv)
-        code = {"simulate": _simulate, "verdicts": _verdicts, "explain": _explain}[args.command](args)
-        sys.stdout.flush()          # a write error must surface here, not at interpreter exit
-        return code
+        return {"simulate": _simulate, "verdicts": _verdicts, "explain": _explain}[args.command](args, out)
     except SystemExit as done:      # argparse: --help (0) or a usage error (2, its one line already printed)
         return done.code
     except ValueError as error:
-        print(f"error: {one_line(error)}", file=sys.stderr)
+        _err(f"error: {one_line(error)}")
         return 2
     except KeyboardInterrupt as interrupt:
-        print(str(interrupt) or "interrupted", file=sys.stderr)
+        word = _stopped(interrupt)
+        out.cut(f"{word}; the output above is not complete")
+        _err(str(interrupt) if str(interrupt).startswith(word) else word)
         return 130
     except BrokenPipeError:
         _drop_stdout()
         return 141
     except OSError as error:
+        out.cut(f"the output could not take more ({error.strerror or error})")
         _drop_stdout()
-        print(f"error: cannot write the output: {error.strerror or error}", file=sys.stderr)
+        _err(f"error: cannot write the output: {error.strerror or error}")
         return 1
+
+
+def _stopped(interrupt: KeyboardInterrupt) -> str:
+    """``terminated`` for SIGTERM (labkit.__main__ says so in the exception), ``interrupted`` for Ctrl-C."""
+    return "terminated" if str(interrupt).startswith("terminated") else "interrupted"
+
+
+def _err(text: str) -> None:
+    """One line on stderr, if there is a stderr (print(file=None) would write it to stdout)."""
+    if sys.stderr is not None:
+        print(text, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _held_back():
+    """Hold Ctrl-C and SIGTERM back for a moment (one that arrives meanwhile is delivered as the block ends)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+class Output:
+    """stdout in whole pieces: a row, a table or a trace is written whole or not at all.
+
+    Each piece is written with Ctrl-C and SIGTERM held back.  Into a regular
+    file, a piece that fails halfway (a full disk) is cut off again, so the
+    file ends with the last whole piece; under a file-size limit (``ulimit
+    -f``) a piece that would not fit is not begun, and :data:`RESERVE` bytes
+    are kept for the ``# ...`` line that says the output stops there.
+    """
+
+    RESERVE = 256
+
+    def __init__(self, stream):
+        self.stream, self.begun, self.written, self.marked = stream, False, False, False
+        try:
+            self.fd = stream.fileno()
+            mode = os.fstat(self.fd).st_mode
+        except (AttributeError, OSError, ValueError):   # a test's capture: no descriptor of its own
+            self.fd, mode = None, 0
+        self.regular = stat.S_ISREG(mode)
+        limit = _size_limit() if self.regular else None
+        self.limit = limit
+
+    def write(self, text: str, last: bool = False) -> None:
+        """Write ``text`` whole; ``last``: the closing line, which may use the reserved room."""
+        self.begun = True
+        with _held_back():
+            if self.fd is None:
+                self.stream.write(text)
+                self.stream.flush()
+                self.written = True
+                return
+            self.stream.flush()
+            data = text.encode(self.stream.encoding or "utf-8", self.stream.errors or "strict")
+            start = self._end() if self.regular else None
+            if start is not None and self.limit is not None and \
+                    start + len(data) + (0 if last else self.RESERVE) > self.limit:
+                raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self.fd, view):]
+            except OSError:
+                if start is not None:          # cut the half-written piece off again
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(self.fd, start)
+                        os.lseek(self.fd, start, os.SEEK_SET)
+                raise
+            self.written = True
+
+    def cut(self, words: str) -> None:
+        """End an output that stops short with one ``# words`` line (once, and only once something was begun)."""
+        if self.begun and not self.marked:
+            self.marked = True
+            with contextlib.suppress(OSError, ValueError):
+                self.write(f"# {words}\n", last=True)
+
+    def _end(self) -> int:
+        """Where the next write lands: the end for a file opened to append (>>), the offset otherwise."""
+        try:
+            import fcntl
+        except ImportError:
+            return os.lseek(self.fd, 0, os.SEEK_CUR)
+        if fcntl.fcntl(self.fd, fcntl.F_GETFL) & os.O_APPEND:
+            return os.fstat(self.fd).st_size
+        return os.lseek(self.fd, 0, os.SEEK_CUR)
+
+
+def _size_limit():
+    """The file-size limit (``ulimit -f``) in bytes, or None."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def _drop_stdout() -> None:
@@ -145,19 +260,18 @@ def _drop_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):   # stdout replaced by an object without a descriptor (a test's capture)
+    except (OSError, ValueError, AttributeError):   # no descriptor of its own (a test's capture), or none at all
         pass
 
 
-def _simulate(args) -> int:
+def _simulate(args, out: Output) -> int:
     trace = simulate(_scenario(args), args.schedule)
     table = events(trace).drop(columns=["site"])
-    print(table.to_string(index=False))
+    text = table.to_string(index=False) + "\n"
     if trace.moves:
-        print()
-        print(status(trace, len(trace.moves)))
+        text += "\n" + status(trace, len(trace.moves)) + "\n"
     broken = trace.violated()
-    print("violations: " + (", ".join(broken) if broken else "none"))
+    out.write(text + "violations: " + (", ".join(broken) if broken else "none") + "\n")
     return 0
 
 
@@ -172,7 +286,7 @@ class _Progress:
         now = time.perf_counter()
         if now - self.started > 1 and now - self.last > 1:
             self.last = now
-            print(text, file=sys.stderr)
+            _err(text)
 
     def search(self, prefix: str, budget):
         """A ``progress`` callback for ``explore``: states and transitions so far, under ``prefix``."""
@@ -184,7 +298,7 @@ class _Progress:
         return report
 
 
-def _verdicts(args) -> int:
+def _verdicts(args, out: Output) -> int:
     pick = {}
     for name, value in (("ops", args.op), ("schemes", args.scheme), ("refmodes", args.refmode),
                         ("secondaries", args.secondary)):
@@ -193,91 +307,79 @@ def _verdicts(args) -> int:
     scenarios = configurations(**pick, **_fixed(args))
     progress, rows = _Progress(), []
     if args.csv:
-        sys.stdout.write(",".join(CSV_COLUMNS) + "\n")
-    else:
-        import pandas  # noqa: F401 - now, not after Ctrl-C: importing it takes most of a second
+        out.write(csv_header())
     try:
+        if not args.csv:
+            import pandas  # noqa: F401 - now, not after Ctrl-C: importing it takes most of a second
         for done, scenario in enumerate(scenarios, start=1):
             prefix = f"[{done}/{len(scenarios)}] {scenario.label()}"
             result = explore(scenario, max_states=args.max_states, progress_every=CLOCK_EVERY,
                              progress=progress.search(prefix, args.max_states))
-            with _held_back():
-                rows.append(row(result))
+            line = row(result)
+            with _held_back():             # the rows recorded, the rows written and the count agree
                 if args.csv:
-                    sys.stdout.write(csv_line(rows[-1]))
-                    sys.stdout.flush()
+                    out.write(csv_line(line))
+                rows.append(line)
             progress.say(f"{prefix}: {result.states} states")
-    except KeyboardInterrupt:
-        stopped = f"{len(rows)} of {len(scenarios)} configurations searched"
+    except KeyboardInterrupt as interrupt:
+        word, stopped = _stopped(interrupt), f"{len(rows)} of {len(scenarios)} configurations searched"
         if not args.csv:
-            _print_table(rows)
-        print(f"# interrupted: {stopped}; the other {len(scenarios) - len(rows)} were not")
-        raise KeyboardInterrupt(f"interrupted: {stopped} (their rows are printed)") from None
+            _print_table(out, rows)
+        out.marked = True
+        out.write(f"# {word}: {stopped}; the other {len(scenarios) - len(rows)} were not\n", last=True)
+        raise KeyboardInterrupt(f"{word}: {stopped} (their rows are printed)") from None
+    except OSError as error:
+        if not isinstance(error, BrokenPipeError):
+            out.cut(f"cut: {len(rows)} of {len(scenarios)} rows written; the output could not take more "
+                    f"({error.strerror or error})")
+        raise
     if not args.csv:
-        _print_table(rows)
+        _print_table(out, rows)
     cut = sum(not line["complete"] for line in rows)
     if cut:
         bound = f"--max-states={args.max_states}" if args.max_states else f"the default {DEFAULT_MAX_STATES} states"
-        print(f"note: {cut} of {len(rows)} searches stopped at {bound}; their 'unknown' cells were not proven "
-              "either way (--max-states raises the bound)", file=sys.stderr)
+        _err(f"note: {cut} of {len(rows)} searches stopped at {bound}; their 'unknown' cells were not proven "
+             "either way (--max-states raises the bound)")
     return 0
 
 
-@contextmanager
-def _held_back():
-    """Hold Ctrl-C back while a finished row is recorded and written: the rows printed and the count agree.
-
-    A Ctrl-C that arrives meanwhile is delivered as soon as the block ends.
-    """
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
-
-
-def _print_table(rows: list) -> None:
+def _print_table(out: Output, rows: list) -> None:
     if not rows:
         return
     import pandas as pd
 
     table = pd.DataFrame(rows).drop(columns=["complete"])
-    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    out.write(table.to_string(index=False, float_format=lambda x: f"{x:.3f}") + "\n")
 
 
-def _explain(args) -> int:
+def _explain(args, out: Output) -> int:
     scenario = _scenario(args)
     progress = _Progress()
     try:
         result = explore(scenario, max_states=args.max_states, progress_every=CLOCK_EVERY,
                          progress=progress.search(scenario.label(), args.max_states))
-    except KeyboardInterrupt:
-        raise KeyboardInterrupt(f"interrupted: the search of {scenario.label()} stopped after about "
+    except KeyboardInterrupt as interrupt:
+        raise KeyboardInterrupt(f"{_stopped(interrupt)}: the search of {scenario.label()} stopped after about "
                                 f"{progress.states} states; nothing was established") from None
-    print(f"{scenario.label()} ({scenario.era}): {result.states} states, {result.transitions} transitions "
-          f"searched in {result.seconds:.3f} s")
+    out.write(f"{scenario.label()} ({scenario.era}): {result.states} states, {result.transitions} transitions "
+              f"searched in {result.seconds:.3f} s\n")
     if not result.complete:
-        print(result.message, file=sys.stderr)
+        _err(result.message)
     broken = result.found("yes")
     if not broken and result.complete:
-        print("no schedule breaks any invariant.")
+        out.write("no schedule breaks any invariant.\n")
         return 0
-    for name in broken:
+    for name in broken:                    # one counterexample at a time, each whole
         trace = simulate(scenario, result.shortest[name])
-        print()
-        print(f"{name}: shortest schedule, {len(trace.moves)} steps: {','.join(trace.schedule)}")
-        for line in numbered_steps(trace):
-            print(line)
-        print(f"  => {invariant(name).words}: {violation_words(trace, name)}")
-        print(f"  replay: simulate({scenario!r}, {','.join(trace.schedule)!r})")
+        lines = ["", f"{name}: shortest schedule, {len(trace.moves)} steps: {','.join(trace.schedule)}",
+                 *numbered_steps(trace), f"  => {invariant(name).words}: {violation_words(trace, name)}",
+                 f"  replay: simulate({scenario!r}, {','.join(trace.schedule)!r})"]
+        out.write("\n".join(lines) + "\n")
     if result.unknown_words():
-        print()
-        print(result.unknown_words())
+        out.write("\n" + result.unknown_words() + "\n")
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -71,14 +71,15 @@ def test_python_dash_m_labkit_runs():
 
 
 def test_explain_ends_each_counterexample_with_a_line_that_replays_it(capsys):
-    """The replay line is Python: pasted into a cell it runs the same schedule to the same violation."""
-    import labkit
-
+    """The replay line is Python: pasted into a cell (after ``from labkit import *``) it runs the same schedule
+    to the same violation."""
+    cell = {}
+    exec("from labkit import *", cell)            # noqa: S102 - what the README tells a notebook to do
     assert main(["explain", "--op", "zap", "--scheme", "range", "--refmode", "off", "--caller", "munmap"]) == 0
     replays = [line.split("replay: ", 1)[1] for line in capsys.readouterr().out.splitlines() if "replay: " in line]
     assert len(replays) == 2                      # use_after_free and stale
     for replay in replays:
-        trace = eval(replay, vars(labkit))        # noqa: S307 - our own output, in a test
+        trace = eval(replay, cell)                # noqa: S307 - our own output, in a test
         assert trace.scenario.caller == "munmap"
         assert trace.violations[-1]
 

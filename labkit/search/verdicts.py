@@ -155,12 +155,26 @@ def verdicts(ops=MATRIX_OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, seconda
     return pd.DataFrame(rows)
 
 
+def _csv(cells) -> str:
+    """One CSV line: every field quoted as CSV needs (a comma, a quote, a line break), "\\n" at the end."""
+    import csv
+    import io
+
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow(cells)
+    return text.getvalue()
+
+
+def csv_header() -> str:
+    """The CSV's first line: CSV_COLUMNS."""
+    return _csv(CSV_COLUMNS)
+
+
 def csv_line(values: dict) -> str:
     """One line of the CSV the CLI prints: exactly CSV_COLUMNS, seconds with three decimals."""
-    return ",".join(f"{values[column]:.3f}" if column == "seconds" else str(values[column])
-                    for column in CSV_COLUMNS) + "\n"
+    return _csv(f"{values[column]:.3f}" if column == "seconds" else values[column] for column in CSV_COLUMNS)
 
 
 def verdicts_csv(table) -> str:
     """The whole CSV of a :func:`verdicts` table, header first."""
-    return ",".join(CSV_COLUMNS) + "\n" + "".join(csv_line(values) for values in table.to_dict("records"))
+    return csv_header() + "".join(csv_line(values) for values in table.to_dict("records"))

@@ -6,9 +6,9 @@ Nothing here decides anything; it only describes states that the engine made.
 """
 from __future__ import annotations
 
+from ..core.checks import whole
 from ..core.invariants import invariant
 from ..core.kinds import ACCESS, REUSE
-from ..core.checks import whole
 from ..core.state import FREE, NOBODY, REUSED, System, backing
 
 PAGE_WORDS = {"in_use": "in use", "free": "free", "reused": "reused by another owner", "unused": "unused"}

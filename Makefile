@@ -53,9 +53,9 @@ present: $(VENV)/.lab-installed
 test: $(VENV)/.test-installed $(LITE_VENV)/.installed
 	LABKIT_LITE_PYTHON=$(LITE_PY) $(PY) -m pytest
 
+# Re-execute every notebook; one whose outputs did not change is not rewritten (notebooks/execute.py says how).
 notebooks: $(VENV)/.test-installed
-	for nb in notebooks/*.ipynb; do \
-	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+	$(PY) notebooks/execute.py notebooks/*.ipynb
 
 # JupyterLite: the lab as static files, the kernel in the browser (lite/build.py says how).
 # make lite: site/, loading Pyodide from its CDN like a published site;

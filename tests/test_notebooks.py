@@ -44,7 +44,7 @@ def test_every_code_cell_was_executed_and_the_notebook_has_stored_outputs(notebo
     A cell that ran and printed nothing (imports, a definition) keeps its
     execution count and an empty output list, which nbval does compare.
     """
-    fix = f"execute it in place: jupyter nbconvert --to notebook --execute --inplace notebooks/{notebook.name}"
+    fix = f"execute it in place: .venv/bin/python notebooks/execute.py notebooks/{notebook.name}"
     cells = code_cells(notebook)
     bare = [f"cell {i} ({first_line(c)!r})" for i, c in cells if c.get("execution_count") is None]
     assert not bare, f"{notebook.name}: never executed (no execution count): {', '.join(bare)}; {fix}"

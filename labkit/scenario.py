@@ -40,7 +40,7 @@ from .kernel.operations import (
     zap_program,
 )
 from .kernel.pages import allocator_steps
-from .kernel.schemes import Scheme, scheme_named
+from .kernel.schemes import Scheme, drives, scheme_named
 from .kernel.secondaries import Secondary, secondary_named
 
 DEFAULTS = dict(secondary="kvm", era=DEFAULT_ERA, pages=1, vcpus=1, accesses=1, attempts=2,
@@ -110,13 +110,14 @@ class Scenario:
             raise ValueError(f"secondary={self.secondary!r} takes no page references of its own (its IOMMU walks "
                              f"the page table): refmode must be {' or '.join(map(repr, driver.refmodes))}, "
                              f"not {self.refmode!r}")
-        if driver.schemes and scheme.name not in driver.schemes:
-            raise ValueError(f"secondary={self.secondary!r} is driven by scheme={' or '.join(map(repr, driver.schemes))}, "
-                             f"not {scheme.name!r}")
         object.__setattr__(self, "era_record", era_named(self.era))
-        if scheme.requires and self.secondary not in scheme.requires:
-            raise ValueError(f"scheme={scheme.name!r} drives only secondary={' or '.join(map(repr, scheme.requires))}, "
-                             f"not {self.secondary!r}")
+        if not drives(scheme, driver):
+            if scheme.requires:
+                raise ValueError(f"scheme={scheme.name!r} drives only "
+                                 f"secondary={' or '.join(map(repr, scheme.requires))}, not {self.secondary!r}")
+            raise ValueError(f"secondary={self.secondary!r} is driven by scheme="
+                             f"{' or '.join(map(repr, driver.schemes))}, or by a scheme that declares "
+                             f"requires=({self.secondary!r},); not {scheme.name!r}")
         _choice("release", self.release, RELEASES)
         _choice("caller", self.caller, CALLERS)
         if not isinstance(self.allocator, bool):

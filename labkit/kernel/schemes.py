@@ -184,7 +184,9 @@ class Scheme:
     retry_name:     the kernel's name for that check, for labels.
     source:         where it comes from (kernel file and version, or Message-ID).
     requires:       the secondaries it can drive, if not every one (the GRU
-                    driver's scheme needs the GRU's hardware dropin rule).
+                    driver's scheme needs the GRU's hardware dropin rule).  A
+                    scheme that declares it is taken at its word: see
+                    :func:`drives`.
     """
 
     name: str
@@ -221,6 +223,20 @@ class Scheme:
 
 
 SCHEMES: dict = {}
+
+
+def drives(scheme: Scheme, secondary) -> bool:
+    """Whether ``scheme`` can drive ``secondary``: the one compatibility rule Scenario, verdicts and the controls use.
+
+    A scheme that declares what it drives (``requires``) decides: a scheme
+    written in a cell with ``requires=("iommu",)`` drives the IOMMU.  Any
+    other scheme drives a secondary unless that secondary lists the built-in
+    schemes it takes (``Secondary.schemes``: the IOMMU, which has no fault
+    path of its own to check anything on) and the scheme is not one of them.
+    """
+    if scheme.requires:
+        return secondary.name in scheme.requires
+    return not secondary.schemes or scheme.name in secondary.schemes
 
 
 def register_scheme(scheme: Scheme, replace: bool = False) -> Scheme:

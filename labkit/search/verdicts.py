@@ -14,7 +14,7 @@ from ..core.messages import shown
 from ..kernel.eras import AFTER_UNLOCK, DEFAULT_ERA, UNDER_PTL, era_named
 from ..kernel.fault import REFMODES
 from ..kernel.operations import OPS
-from ..kernel.schemes import BUILTIN_SCHEMES, SCHEMES, scheme_named
+from ..kernel.schemes import BUILTIN_SCHEMES, SCHEMES, drives, scheme_named
 from ..kernel.secondaries import SECONDARIES, THREAD_SECONDARIES, secondary_named
 from ..scenario import Scenario
 from .explore import Exploration, explore
@@ -96,9 +96,7 @@ def configurations(ops=MATRIX_OPS, schemes=BUILTIN_SCHEMES, refmodes=REFMODES, s
 
 
 def _pairs(scheme, driver, refmode: str) -> bool:
-    return ((not scheme.requires or driver.name in scheme.requires)
-            and (not driver.schemes or scheme.name in driver.schemes)
-            and (not driver.refmodes or refmode in driver.refmodes))
+    return drives(scheme, driver) and (not driver.refmodes or refmode in driver.refmodes)
 
 
 def row(result: Exploration) -> dict:

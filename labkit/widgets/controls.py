@@ -6,7 +6,7 @@ import ipywidgets as widgets
 from ..kernel.eras import ERAS
 from ..kernel.fault import REFMODES
 from ..kernel.operations import CALLERS, OPS, RELEASES
-from ..kernel.schemes import SCHEMES, scheme_named
+from ..kernel.schemes import SCHEMES, drives, scheme_named
 from ..kernel.secondaries import SECONDARIES, secondary_named
 from ..scenario import Scenario
 
@@ -52,18 +52,16 @@ def fitted(values: dict, changed: str | None = None) -> dict:
     drives it; choosing a scheme brings the secondary it needs (the GRU's,
     the IOMMU's) or, if the current one cannot take it, the first that can;
     a secondary that takes no page reference of its own (the IOMMU) brings
-    refmode ``off``.  The rules are the Scenario's (``scheme.requires``,
-    ``secondary.schemes``, ``secondary.refmodes``); this only picks.
+    refmode ``off``.  The rules are the Scenario's (``schemes.drives``,
+    ``secondary.refmodes``); this only picks.
     """
     values = dict(values)
     scheme, secondary = scheme_named(values["scheme"]), secondary_named(values["secondary"])
-    if changed == "secondary" and secondary.schemes and scheme.name not in secondary.schemes:
-        scheme = scheme_named(secondary.schemes[0])
+    if changed == "secondary" and secondary.schemes and not drives(scheme, secondary):   # the IOMMU brings its own
+        scheme = next(s for s in SCHEMES.values() if drives(s, secondary))
         values["scheme"] = scheme.name
-    if scheme.requires and secondary.name not in scheme.requires:
-        secondary = secondary_named(scheme.requires[0])
-    elif secondary.schemes and scheme.name not in secondary.schemes:
-        secondary = next(s for s in SECONDARIES.values() if not s.schemes or scheme.name in s.schemes)
+    if not drives(scheme, secondary):
+        secondary = next(s for s in SECONDARIES.values() if drives(scheme, s))
     values["secondary"] = secondary.name
     if secondary.refmodes and values["refmode"] not in secondary.refmodes:
         values["refmode"] = secondary.refmodes[0]

@@ -37,11 +37,12 @@ from .kernel.operations import (
     initial_ptes,
     rmap_program,
     writer_program,
+    writes_mmap_sem,
     zap_program,
 )
 from .kernel.pages import allocator_steps
 from .kernel.schemes import Scheme, drives, scheme_named
-from .kernel.secondaries import Secondary, secondary_named
+from .kernel.secondaries import NO_MMAP_SEM, Secondary, secondary_named
 
 DEFAULTS = dict(secondary="kvm", era=DEFAULT_ERA, pages=1, vcpus=1, accesses=1, attempts=2,
                 allocator=True, release="before_end", caller="madv_dontneed")
@@ -171,10 +172,13 @@ def build(scenario: Scenario) -> Model:
     vpages = tuple(range(n))
     programs = _operation_programs(scenario, vpages)
     owners = (0, 1) if op == "cow2" else (0,) * n
+    locks = secondary.locks_in(era.name)
+    # a reader's down_read changes nothing unless someone writes mmap_sem: munmap alone does here
+    mmap_sem = locks.mmap_sem if writes_mmap_sem(op, caller) else NO_MMAP_SEM
     for i, name in enumerate(fault_names(scenario.vcpus)):
         programs.append(fault_program(
             name, i % n, scheme, secondary, scenario.refmode, scenario.attempts,
-            mmap_sem=op == "zap" and caller == "munmap" and era.fault_mmap_sem,
+            mmap_sem=mmap_sem, mmap_sem_site=locks.site,
             vma_stays=op == "zap" and caller == "madv_dontneed",
             asks_write=era.name in secondary.asks_write))
     targets = guest_targets(op, scenario.accesses, n)

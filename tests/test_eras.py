@@ -59,8 +59,11 @@ def test_truncate_s_range_callbacks_run_under_a_spinlock_until_i_mmap_lock_becam
 
 
 def test_munmap_keeps_the_fault_out_in_2_6_27_but_not_with_the_lockless_walk_of_2012():
-    """A fault that reads the pte after range_start: mmap_sem blocks it in 2.6.27 (get_user_pages under
-    down_read); get_user_pages_fast walks without mmap_sem, so in 2012 it reads the pte inside munmap."""
+    """A fault that reads the pte after range_start: mmap_sem blocks it in 2.6.27 (down_read(mmap_sem) around
+    gfn_to_pfn -> get_user_pages: arch/x86/kvm/mmu.c:1290-1299 and paging_tmpl.h:410-422 at v2.6.27,
+    virt/kvm/kvm_main.c:729); 3.7's hva_to_pfn_fast walks with __get_user_pages_fast and no mmap_sem
+    (virt/kvm/kvm_main.c:1059-1086 at 3.7.2), so in 2012 it reads the pte inside munmap.  The slow path,
+    hva_to_pfn_slow, takes mmap_sem; the model's slow path is the refault, which under munmap gives up."""
     munmap = Scenario(op="zap", scheme="range", refmode="off", caller="munmap")
     inside = position(munmap, "zap_pte_range: pte_offset_map_lock")       # after range_start, before the clear
     free = position(munmap, "tlb_finish_mmu") + 1
@@ -125,9 +128,11 @@ def test_an_xpmem_sleeping_lock_taken_under_the_ptl_is_flagged():
     assert not explore(result.scenario.replace(refmode="off")).violated["sleep_in_atomic"]
 
 
-def test_every_era_cites_where_it_starts_and_names_a_fault_path():
+def test_every_era_cites_where_it_starts_and_every_software_fault_names_its_locks_in_it():
     for era in ERAS.values():
-        assert era.source and era.fault_site and era.summary
+        assert era.source and era.summary
+        for secondary in labkit.SECONDARIES.values():
+            assert secondary.locks_in(era.name).site, (secondary.name, era.name)
     assert "2ec74c3ef2d8" in ERAS["2012"].source and "369ea8242c0f" in ERAS["2017"].source
 
 
@@ -180,3 +185,44 @@ def test_the_interval_notifier_of_5_5_is_safe_without_a_page_reference(op):
     for era in ("2.6.27", "2017"):
         result = explore(Scenario(op=op, scheme="interval", refmode="off", era=era))
         assert not any(result.violated.values()), result.summary()
+
+
+# -- the fault's locks: the secondary's and the era's together ---------------------------------
+
+def test_gru_holds_mmap_sem_through_the_whole_dropin_in_every_era():
+    """grufault.c at v2.6.27: gru_find_lock_gts takes down_read(mmap_sem) (:77) and gru_unlock_gts drops it
+    (:114) around gru_user_dropin's whole retry loop; gru_intr wraps gru_try_dropin in down_read_trylock and
+    up_read (:444-446).  At 3.7.2 (:216) and 4.13.4 (:215): "NOTE: mmap_sem is already held on entry to this
+    function".  Under munmap the model's GRU fault takes mmap_sem first and drops it last."""
+    for era in ERAS:
+        assert labkit.SECONDARIES["gru"].locks_in(era).mmap_sem == "fault", era
+        scenario = Scenario(op="zap", scheme="gru", refmode="off", secondary="gru", era=era, caller="munmap")
+        model = labkit.build(scenario)
+        steps = model.programs[model.index("fault")].steps
+        assert "down_read(mmap_sem)" in steps[0].action and "up_read(mmap_sem)" in steps[-1].action, era
+        assert "no PTL" in next(step.action for step in steps if step.kind == "pte_read")   # still lockless
+
+
+@pytest.mark.parametrize("era", ["2.6.27", "2012", "2017"])
+def test_munmap_cannot_race_the_gru_s_dropin_in_any_era(era):
+    """``verdicts --era E --op zap --caller munmap --secondary gru --scheme range,range_block --refmode off``:
+    no use after free in 2012 and 2017, as in 2.6.27, because the GRU's dropin holds mmap_sem (above)."""
+    table = labkit.verdicts(ops="zap", schemes=("range", "range_block"), refmodes="off", secondaries="gru",
+                            era=era, caller="munmap")
+    assert list(table["use_after_free"]) == ["no", "no"]
+
+
+def test_xpmem_holds_the_exporting_mm_s_mmap_sem_as_its_sources_say():
+    """As posted on 1 Apr 2008 (<20080401205637.474020250@sgi.com>, xpmem_fault_handler and
+    xpmem_ensure_valid_PFNs) XPMEM takes the exporting process's mmap_sem for reading around the pin and drops it
+    before the pfn is installed; the later hpc/xpmem driver holds it until remap_pfn_range has installed the
+    page.  Which version ran in 2012 and 2017 is not verified (docs/kernel-sites.md)."""
+    xpmem = labkit.SECONDARIES["xpmem"]
+    assert [xpmem.locks_in(era).mmap_sem for era in ERAS] == ["walk", "walk", "fault", "fault"]
+    assert "<20080401205637.474020250@sgi.com>" in xpmem.locks_in("2008-01").site
+
+
+def test_kvm_s_fault_walks_under_mmap_sem_until_2_6_27_and_on_a_lockless_fast_path_from_3_7():
+    kvm = labkit.SECONDARIES["kvm"]
+    assert [kvm.locks_in(era).mmap_sem for era in ERAS] == ["walk", "walk", "none", "none"]
+    assert "hva_to_pfn_slow" in kvm.locks_in("2012").site and "takes mmap_sem" in kvm.locks_in("2017").site

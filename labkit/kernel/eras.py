@@ -1,8 +1,10 @@
 """The eras the lab can run in: where the VM operations call each hook, and in what context.
 
-An era is data that :mod:`labkit.kernel.operations` and the fault path read;
-nothing else asks which era it is.  The sources (commits, mail, the stored
-copies that were read) are in docs/kernel-sites.md.
+An era is data that :mod:`labkit.kernel.operations` reads; nothing else asks
+which era it is.  How a secondary's fault walks in an era (which locks it
+holds) belongs to the secondary and the era together: that is
+:class:`labkit.kernel.secondaries.FaultLocks`.  The sources (commits, mail,
+the stored copies that were read) are in docs/kernel-sites.md.
 
 ``2008-01``  the proposals of the thread (Lameter's "MMU Notifiers V2", 28 Jan
              2008, and the replies): range callbacks called "outside the locks",
@@ -19,8 +21,7 @@ copies that were read) are in docs/kernel-sites.md.
              try_to_unmap_one calls invalidate_page after pte_unmap_unlock
              (until 4.10); do_wp_page brackets the pte change with
              range_start (after the copy) and range_end (after the unlock).
-             i_mmap_lock is a mutex since 3.0.  KVM's fault walks the ptes
-             with the lockless get_user_pages_fast (2.6.28 onwards).
+             i_mmap_lock is a mutex since 3.0.
 ``2017``     4.13 (Jérôme Glisse, commits 369ea8242c0f and 5f32b265400d):
              invalidate_page removed; try_to_unmap_one brackets its walk with
              range_start/range_end and calls invalidate_range under the PTL;
@@ -62,9 +63,7 @@ class Era:
     has_invalidate_page: bool    # whether a driver's invalidate_page is ever called
     has_invalidate_range: bool   # invalidate_range under the PTL and before an mmu_gather frees (3.19+)
     i_mmap_lock_sleeps: bool     # truncate's unmap_mapping_range holds a sleeping lock (3.0+)
-    fault_mmap_sem: bool         # the secondary fault walks the ptes under down_read(mmap_sem)
     rmap_notifier: bool          # Lameter's rmap notifier for drivers with an rmap (proposed, Jan 2008)
-    fault_site: str              # what the fault's walk stands for in this era
 
 
 ERA_LIST = (
@@ -72,27 +71,21 @@ ERA_LIST = (
         "Lameter's rmap notifier for XPMEM",
         "Lameter's 'MMU Notifiers V2' <20080128202840.974253868@sgi.com> and the replies",
         range_atomic=None, rmap_hooks=UNDER_PTL, cow_hooks=UNDER_PTL, has_invalidate_page=True,
-        has_invalidate_range=False, i_mmap_lock_sleeps=False, fault_mmap_sem=True, rmap_notifier=True,
-        fault_site="KVM as posted in April 2008: down_read(mmap_sem), gfn_to_pfn -> get_user_pages "
-                   "<20080427030514.GM9514@duo.random>"),
+        has_invalidate_range=False, i_mmap_lock_sleeps=False, rmap_notifier=True),
     Era("2.6.27", "what was merged: every callback under rcu_read_lock(), none may sleep",
         "commit cddb8a5c14aa (mmu-notifiers: core, July 2008)",
         range_atomic=RCU, rmap_hooks=UNDER_PTL, cow_hooks=UNDER_PTL, has_invalidate_page=True,
-        has_invalidate_range=False, i_mmap_lock_sleeps=False, fault_mmap_sem=True, rmap_notifier=False,
-        fault_site="gfn_to_pfn -> get_user_pages under mmap_sem (the 2.6.27 text was not read: the April "
-                   "2008 posting takes mmap_sem, 2.6.28 copies use get_user_pages_fast)"),
+        has_invalidate_range=False, i_mmap_lock_sleeps=False, rmap_notifier=False),
     Era("2012", "3.7: every notification outside the PTL and allowed to sleep; reclaim's invalidate_page "
         "after the unlock, COW bracketed by range_start/end",
         "commits 2ec74c3ef2d8 and 6bdb913f0a70 (Sagi Grimberg, Haggai Eran; Linux 3.7, 2012)",
         range_atomic=None, rmap_hooks=AFTER_UNLOCK, cow_hooks=BRACKET, has_invalidate_page=True,
-        has_invalidate_range=False, i_mmap_lock_sleeps=True, fault_mmap_sem=False, rmap_notifier=False,
-        fault_site="hva_to_pfn -> get_user_pages_fast: a lockless walk, no mmap_sem"),
+        has_invalidate_range=False, i_mmap_lock_sleeps=True, rmap_notifier=False),
     Era("2017", "4.13: invalidate_page removed; range_start/end around every unmap and invalidate_range "
         "under the PTL",
         "commits 369ea8242c0f and 5f32b265400d (Jérôme Glisse; Linux 4.13, 2017)",
         range_atomic=None, rmap_hooks=BRACKET, cow_hooks=BRACKET, has_invalidate_page=False,
-        has_invalidate_range=True, i_mmap_lock_sleeps=True, fault_mmap_sem=False, rmap_notifier=False,
-        fault_site="hva_to_pfn -> get_user_pages_fast: a lockless walk, no mmap_sem"),
+        has_invalidate_range=True, i_mmap_lock_sleeps=True, rmap_notifier=False),
 )
 ERAS = {era.name: era for era in ERA_LIST}
 #: What a Scenario runs in unless told otherwise.

@@ -113,6 +113,11 @@ def at_page_site(scheme, vpage: int, atomic, caller: str, secondary) -> tuple:
 
 # -- zap: unmap_vmas, from madvise, munmap or truncate -------------------------------------
 
+def writes_mmap_sem(op: str, caller: str) -> bool:
+    """munmap is the one operation that takes mmap_sem for writing: only there does a fault's down_read matter."""
+    return op == "zap" and caller == "munmap"
+
+
 def zap_program(scheme, secondary, vpages: tuple, era: Era, release: str, caller: str = "madv_dontneed"):
     atomic = era.range_atomic
     if caller == "truncate" and not era.i_mmap_lock_sleeps:

@@ -126,8 +126,9 @@ class Controls:
                                 if zap else f"only zap gathers pages to free later; {self.op.value} frees them itself")
         self.caller.disabled = not zap
         self.caller.tooltip = ("truncate holds no mmap_sem: the fault may walk the pte at any point; munmap holds "
-                               "mmap_sem for writing, so the fault's walk (under mmap_sem for reading) comes before "
-                               "or after it" if zap else "only zap is reached from munmap or truncate")
+                               "mmap_sem for writing, so a fault that takes it for reading (KVM until 2.6.27, the "
+                               "GRU always) walks before or after it" if zap
+                               else "only zap is reached from munmap or truncate")
         values = fitted({name: getattr(self, name).value for name in FIELDS}, changed)
         for name in ("scheme", "secondary", "refmode"):
             getattr(self, name).value = values[name]

@@ -226,3 +226,25 @@ def test_kvm_s_fault_walks_under_mmap_sem_until_2_6_27_and_on_a_lockless_fast_pa
     kvm = labkit.SECONDARIES["kvm"]
     assert [kvm.locks_in(era).mmap_sem for era in ERAS] == ["walk", "walk", "none", "none"]
     assert "hva_to_pfn_slow" in kvm.locks_in("2012").site and "takes mmap_sem" in kvm.locks_in("2017").site
+
+
+# -- reclaim's fault, and the 2012 window -----------------------------------------------------
+
+def test_the_fault_s_swap_cache_reference_defeats_page_freeze_refs_so_the_same_page_is_mapped_again():
+    """do_swap_page takes its reference with lookup_swap_cache (find_get_page) before lock_page (mm/memory.c:2269
+    and 2298 at v2.6.27; :2946 and :2976 at 3.7.2).  In 2012's post-unlock window (between try_to_unmap_one's
+    pte_unmap_unlock and invalidate_page) a fault that finds the swap entry holds that reference while reclaim
+    still holds the page lock: page_freeze_refs(page, 2) fails, the page stays in the swap cache and the fault
+    maps the same page P again.  Harmless, as Arcangeli said ("we even hold the page lock there")."""
+    scenario = Scenario(op="rmap", scheme="page_seq", refmode="off", era="2012")
+    actions = vm_actions(scenario)
+    window = actions.index("try_to_unmap_one: pte_unmap_unlock") + 1
+    trace = simulate(scenario, interleave(scenario, window, window))     # the fault runs until lock_page waits
+    moves = [move.step.action for move in trace.moves]
+    lookup = next(i for i, action in enumerate(moves) if "lookup_swap_cache" in action)
+    freeze = next(i for i, action in enumerate(moves) if "page_freeze_refs" in action)
+    assert lookup < freeze
+    assert trace.states[freeze + 1].pages[0].state == "in_use"          # kept, not freed
+    final = trace.final
+    assert final.ptes[0].pfn == 0 and not final.ptes[0].swapped and final.sptes[0].pfn == 0
+    assert final.pages[0].cached and trace.violated() == ()

@@ -152,7 +152,8 @@ def test_rmap_page_xpmem_sleeps_in_atomic_context_in_2_6_27_and_legally_in_2012(
 
 def test_the_2012_post_unlock_window_is_reachable_and_named():
     """3.7 to 4.10: between pte_unmap_unlock and invalidate_page the spte still maps the page whose pte now
-    holds a swap entry.  The page lock keeps a swap-in from mapping a new page there, so it does no harm here."""
+    holds a swap entry.  A fault there takes a swap-cache reference before lock_page, so reclaim keeps the
+    page and the fault maps the same page again: no harm here (tests/test_eras.py)."""
     scenario = Scenario(op="rmap", scheme="page_seq", refmode="off", era="2012")
     steps = [step.action for step in labkit.build(scenario).programs[0].steps]
     unlock = steps.index("try_to_unmap_one: pte_unmap_unlock")

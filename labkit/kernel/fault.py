@@ -25,10 +25,15 @@ kvm_release_pfn_clean(pfn); return 0`` and the vCPU faults again), at most
 would.
 
 A pte that is not there is faulted in the way get_user_pages would
-(handle_mm_fault), then walked again: a swap entry by do_swap_page (which
-waits for reclaim's page lock, then maps the page if it is still in the swap
-cache, or reads it back into a new page), an empty pte in a vma that is still
-there (madvise(MADV_DONTNEED)) by do_anonymous_page (a new zeroed page).
+(handle_mm_fault), then walked again: a swap entry by do_swap_page, an empty
+pte in a vma that is still there (madvise(MADV_DONTNEED)) by
+do_anonymous_page (a new zeroed page).  do_swap_page (mm/memory.c:2269 and
+2298 at v2.6.27) first looks the page up in the swap cache with
+lookup_swap_cache, which takes a reference (find_get_page), and only then
+waits for reclaim's page lock: a fault that finds the page there makes
+reclaim's page_freeze_refs(page, 2) fail, so the page stays in the swap
+cache and the fault maps the same page again.  A page that already left the
+swap cache is read back into a new page.
 Where the vma is gone (munmap) or the file ends before the page (truncate)
 there is nothing to map: get_user_pages fails and the fault gives up.  A
 driver that asks for write (KVM's gfn_to_pfn until the 3.x hva_to_pfn) on a
@@ -66,8 +71,11 @@ REFMODES = ("off", "pin", "gup_release", "off_under_ptl")
 FOLLOW_PAGE = "mm/memory.c follow_page (2.6.27)"
 GRU_FAULT = "drivers/misc/sgi-gru/grufault.c gru_try_dropin (2008): the NOTE on the dropin race"
 GRU_LOOKUP = "drivers/misc/sgi-gru/grufault.c atomic_pte_lookup (2008): local_irq_disable, walk, no PTL"
+SWAP_IN = "mm/memory.c do_swap_page (v2.6.27: lookup_swap_cache at :2269, lock_page at :2298)"
 #: Where a fault that holds mmap_sem for its whole length goes when it is done (up_read, then the end).
 OUT = "out"
+#: The fault's local variable for the page lookup_swap_cache found (and took a reference on).
+SWAP_CACHE = "swapcache"
 
 
 @dataclass(frozen=True)
@@ -213,7 +221,13 @@ def install_phase(path: FaultPath) -> list:
 
 
 def refault_phase(path: FaultPath, walk: str) -> list:
-    """No usable pte: drop the PTL, let handle_mm_fault fill it (or give up), walk again (from label ``walk``)."""
+    """No usable pte: drop the PTL, let handle_mm_fault fill it (or give up), walk again (from label ``walk``).
+
+    A swap entry whose page is still in the swap cache takes two steps, as
+    do_swap_page does: lookup_swap_cache takes a reference at once, then
+    lock_page waits for reclaim before the pte is set (the reference becomes
+    the pte's).
+    """
     refault = _can_refault(path.vpage, path.vma_stays, path.exit)
     if path.lockless:     # atomic_pte_lookup returns 1: try again the non-atomic way (get_user_pages)
         unlock = Step(f"{path.walker}: no page mapped: fall back to non_atomic_pte_lookup", _no_change, GRU_LOOKUP,
@@ -221,10 +235,14 @@ def refault_phase(path: FaultPath, walk: str) -> list:
     else:
         unlock = unlock_ptl(f"{path.walker}: no page mapped: pte_unmap_unlock", FOLLOW_PAGE, label="missing",
                             choose=refault, mmap_sem=path.walk_holds_mmap_sem)
-    steps = [unlock, Step("handle_mm_fault: " + ("do_swap_page or do_anonymous_page" if path.vma_stays
-                                                 else "do_swap_page") + " fills the pte",
-                          _refault(path.vpage, path.vma_stays), "mm/memory.c handle_mm_fault (2.6.27)",
-                          kind=REFAULT, label="refault", choose=_to(walk))]
+    how = ("do_anonymous_page, or do_swap_page: lookup_swap_cache (a reference if found)" if path.vma_stays
+           else "do_swap_page: lookup_swap_cache (a reference if found)")
+    steps = [unlock,
+             Step(f"handle_mm_fault -> {how}, or the page read back from swap", _refault(path.vpage, path.vma_stays),
+                  f"mm/memory.c handle_mm_fault; {SWAP_IN}", kind=REFAULT, label="refault",
+                  choose=_swap_cache_or(walk)),
+             Step("do_swap_page: lock_page (waits for reclaim), pte_same, set_pte_at: the same page mapped again",
+                  _map_from_swap_cache(path.vpage), SWAP_IN, kind=REFAULT, label="swap_cache", choose=_to(walk))]
     if path.asks_write:
         steps += [unlock_ptl(f"{path.walker}: read-only pte, the fault asked for write: pte_unmap_unlock",
                              FOLLOW_PAGE, label="break_cow", mmap_sem=path.walk_holds_mmap_sem),
@@ -315,6 +333,13 @@ def _can_refault(vpage: int, vma_stays: bool, exit: str):
     return choose
 
 
+def _swap_cache_or(walk: str):
+    """After handle_mm_fault: to lock_page if lookup_swap_cache found the page, else straight back to the walk."""
+    def choose(s: System, t: int) -> str:
+        return "swap_cache" if local(s, t, SWAP_CACHE) is not None else walk
+    return choose
+
+
 def _to(label: str):
     def choose(s: System, t: int) -> str:
         return label
@@ -322,7 +347,14 @@ def _to(label: str):
 
 
 def _refault(vpage: int, vma_stays: bool):
-    """handle_mm_fault under the PTL: do_swap_page (after lock_page) or do_anonymous_page; blocked while they wait."""
+    """handle_mm_fault: do_anonymous_page, or do_swap_page's lookup_swap_cache; blocked while the PTL is held.
+
+    lookup_swap_cache (find_get_page) takes its reference before lock_page
+    (mm/memory.c:2269 and 2298 at v2.6.27; :2946 and :2976 at 3.7.2): a page
+    found there is remembered and mapped by the next step once reclaim has
+    unlocked it.  A page no longer in the swap cache is read back into a new
+    page, mapped at once.
+    """
     def run(s: System, t: int):
         if s.ptl != NOBODY:
             return None
@@ -331,12 +363,28 @@ def _refault(vpage: int, vma_stays: bool):
             return _new_page(s, vpage, value=0, cached=False) if vma_stays else s
         if not pte.swapped:
             return s                                    # someone else faulted it in meanwhile
-        if s.page_lock == pte.pfn:
-            return None                                 # lock_page waits for reclaim
         page = s.pages[pte.pfn]
-        if page.cached and page.state == IN_USE:        # lookup_swap_cache found it: the same page again
-            return with_pte(get_page(s, pte.pfn), vpage, Pte(pte.pfn))
-        return _new_page(s, vpage, value=page.value, cached=True)   # read back from swap
+        if page.cached and page.state == IN_USE:        # find_get_page: a reference, before lock_page
+            return with_local(get_page(s, pte.pfn), t, **{SWAP_CACHE: pte.pfn})
+        return _new_page(s, vpage, value=page.value, cached=True)   # swapin_readahead: read back from swap
+    return run
+
+
+def _map_from_swap_cache(vpage: int):
+    """do_swap_page after lookup_swap_cache: lock_page waits for reclaim; the pte maps the page it found.
+
+    If the pte changed meanwhile (another fault mapped it), out_nomap drops
+    the reference (page_cache_release).
+    """
+    def run(s: System, t: int):
+        pfn = local(s, t, SWAP_CACHE)
+        if s.page_lock == pfn or s.ptl != NOBODY:
+            return None
+        s = with_local(s, t, **{SWAP_CACHE: None})
+        pte = s.ptes[vpage]
+        if pte is not None and pte.swapped and pte.pfn == pfn:
+            return with_pte(s, vpage, Pte(pfn))         # the reference lookup_swap_cache took is the pte's now
+        return put_page(s, pfn)
     return run
 
 

@@ -51,11 +51,24 @@ def test_truncate_frees_a_page_cache_page_only_after_range_end():
     assert "spin_lock(&mapping->i_mmap_lock)" in vm_actions(scenario)[0]
 
 
+def range_start_context(scenario):
+    """Why unmap_vmas' range_start cannot sleep in ``scenario`` (None: it may)."""
+    return next(step.atomic for step in labkit.build(scenario).programs[0].steps
+                if step.calls == "invalidate_range_start")
+
+
 def test_truncate_s_range_callbacks_run_under_a_spinlock_until_i_mmap_lock_became_a_mutex():
-    proposal = Scenario(op="zap", scheme="range_seq", refmode="pin", secondary="xpmem", era="2008-01")
-    assert not explore(proposal).violated["sleep_in_atomic"]                       # madvise: mmap_sem only
-    assert explore(proposal.replace(caller="truncate")).violated["sleep_in_atomic"]  # i_mmap_lock, a spinlock
-    assert not explore(proposal.replace(caller="truncate", era="2012")).violated["sleep_in_atomic"]
+    """unmap_mapping_range takes spin_lock(&mapping->i_mmap_lock) (mm/memory.c:2145 at v2.6.27); a mutex from
+    3.0 (mutex_lock(&mapping->i_mmap_mutex), mm/memory.c:2849 at 3.0.8, 2903 at 3.7.2); i_mmap_lock_write, the
+    i_mmap_rwsem, in 4.13 (mm/memory.c:2689 at 4.13.4)."""
+    truncate = Scenario(op="zap", scheme="range_seq", refmode="pin", secondary="xpmem", caller="truncate")
+    for era, lock in (("2008-01", "spin_lock(&mapping->i_mmap_lock)"), ("2.6.27", "spin_lock(&mapping->i_mmap_lock)"),
+                      ("2012", "mutex_lock(&mapping->i_mmap_mutex)"), ("2017", "i_mmap_lock_write(mapping)")):
+        scenario = truncate.replace(era=era)
+        assert lock in vm_actions(scenario)[0], era
+        spinlock = "i_mmap_lock (a spinlock" in (range_start_context(scenario) or "")
+        assert spinlock is (era in ("2008-01", "2.6.27")), era
+    assert not explore(truncate.replace(era="2012")).violated["sleep_in_atomic"]
 
 
 def test_munmap_keeps_the_fault_out_in_2_6_27_but_not_with_the_lockless_walk_of_2012():
@@ -187,6 +200,91 @@ def test_the_interval_notifier_of_5_5_is_safe_without_a_page_reference(op):
         assert not any(result.violated.values()), result.summary()
 
 
+# -- January 2008 as posted --------------------------------------------------------------------
+
+def runs_a_callback(scenario) -> bool:
+    """Some thread other than the faults calls one of the secondary's notifier callbacks."""
+    model = labkit.build(scenario)
+    return any(step.calls for name, program in zip(model.names, model.programs) if not name.startswith("fault")
+               for step in program.steps)
+
+
+def test_2008_01_xpmem_callbacks_cannot_sleep_under_rcu():
+    """Lameter's core patches run every callback inside rcu_read_lock(), mmu_notifier() and mmu_rmap_notifier()
+    alike: 24 Jan <20080125055801.212744875@sgi.com>, 29 Jan <20080130022944.236370194@sgi.com>, 31 Jan
+    <20080201050623.112641539@sgi.com> (mmu_notifier) and <20080201050623.817624793@sgi.com>
+    (mmu_rmap_notifier).  Their text wished for sleeping callbacks ("We can sleep if atomic == 0"; the rmap
+    notifier "is outside of locks ... and able to sleep"), which XPMEM needed (Robin Holt
+    <20080130161123.GS26420@sgi.com>); the code did not let it.  Every zap, rmap and COW row of
+    ``verdicts --era 2008-01 --secondary xpmem`` in which an XPMEM callback runs says so."""
+    table = labkit.verdicts(secondaries="xpmem", era="2008-01")
+    called = 0
+    for row in table.to_dict("records"):
+        scenario = Scenario(op=row["op"], scheme=row["scheme"], refmode=row["refmode"], secondary="xpmem",
+                            era="2008-01")
+        if runs_a_callback(scenario):
+            called += 1
+            assert row["sleep_in_atomic"] == "yes", scenario.label()
+    assert called >= 3 * 3 * 4      # range, range_block, range_seq in zap, rmap and cow, every refmode
+
+
+def test_2008_01_rmap_notifier_runs_inside_rcu_read_lock():
+    """try_to_unmap calls mmu_rmap_notifier(invalidate_page, page) after the Linux rmaps were walked, with the
+    page lock held and no spinlock (<20080128202924.095881796@sgi.com>), but inside rcu_read_lock()."""
+    scenario = Scenario(op="rmap", scheme="page", refmode="pin", secondary="xpmem", era="2008-01")
+    notifier = [step for step in labkit.build(scenario).programs[0].steps
+                if step.action.startswith("mmu_rmap_notifier -> ")]
+    assert notifier and all("rcu_read_lock()" in step.atomic for step in notifier)
+    assert "page lock held, no spinlock" in notifier[0].site
+
+
+def test_2008_01_range_begin_runs_right_after_tlb_gather_mmu_with_preemption_off():
+    """The 31 Jan range patch <20080201050623.344041545@sgi.com> calls invalidate_range_begin right after
+    tlb_gather_mmu in zap_page_range and unmap_region (get_cpu_var: preemption off) and invalidate_range_end
+    after tlb_finish_mmu (put_cpu_var), both inside mmu_notifier()'s rcu_read_lock()."""
+    scenario = Scenario(op="zap", scheme="range", refmode="off", era="2008-01")
+    start = range_start_context(scenario)
+    assert "rcu_read_lock()" in start and "preemption off" in start and "tlb_gather_mmu" in start
+    end = next(step.atomic for step in labkit.build(scenario).programs[0].steps
+               if step.calls == "invalidate_range_end")
+    assert "rcu_read_lock()" in end and "preemption off" not in end
+
+
+def test_2_6_27_range_start_runs_with_preemption_off_not_only_under_rcu():
+    """unmap_vmas calls range_start (mm/memory.c:904 at v2.6.27) inside the caller's mmu_gather, taken by
+    tlb_gather_mmu with get_cpu_var (include/asm-generic/tlb.h:56), and range_end (:969) before the caller's
+    tlb_finish_mmu; every callback is also under rcu_read_lock() (mm/mmu_notifier.c:122, 136).  From 3.7 the
+    dispatch is SRCU and the mmu_gather preemptible: nothing keeps range_start atomic."""
+    merged = range_start_context(Scenario(op="zap", scheme="range", refmode="off"))
+    assert "rcu_read_lock()" in merged and "preemption off" in merged
+    assert range_start_context(Scenario(op="zap", scheme="range", refmode="off", era="2012")) is None
+
+
+def test_2008_01_cow_is_bracketed_as_in_the_31_jan_range_patch():
+    """do_wp_page in <20080201050623.344041545@sgi.com> ("idea by Robin Holt"): invalidate_range_begin after
+    cow_user_page, before the PTL is taken again ("Re-check the pte - we dropped the lock"), and
+    invalidate_range_end after pte_unmap_unlock: the order 3.7 later merged.  The 28 Jan version's single
+    invalidate_range before pte_offset_map_lock (quoted in <20080129162004.GL7233@v2.random>) is not modelled."""
+    trace = simulate(Scenario(op="cow", scheme="range_block", refmode="off", era="2008-01"), "in_order")
+    vm = [move.step for move in trace.moves if move.thread == 0]
+    actions = [step.action for step in vm]
+    locks = [i for i, action in enumerate(actions) if "pte_offset_map_lock" in action]
+    unlocks = [i for i, action in enumerate(actions) if "pte_unmap_unlock" in action]
+    start = next(i for i, step in enumerate(vm) if step.calls == "invalidate_range_start")
+    end = next(i for i, step in enumerate(vm) if step.calls == "invalidate_range_end")
+    copy = next(i for i, action in enumerate(actions) if "cow_user_page" in action)
+    assert len(locks) == 2 and copy < start < locks[1]
+    assert end > unlocks[-1]
+    assert "ptep_clear_flush (" in actions[locks[1] + 1]                      # no invalidate_page in do_wp_page
+
+
+def test_2008_01_cow_never_tells_a_page_only_driver():
+    """The 31 Jan postings call invalidate_page from try_to_unmap_one and page_mkclean_one only
+    (<20080201050623.571690348@sgi.com>); do_wp_page has the range pair and nothing else."""
+    assert "never told" in kernel_note("cow", "page", "2008-01")
+    assert "under the PTL" in kernel_note("rmap", "range_block", "2008-01")
+
+
 # -- the fault's locks: the secondary's and the era's together ---------------------------------
 
 def test_gru_holds_mmap_sem_through_the_whole_dropin_in_every_era():
@@ -248,3 +346,13 @@ def test_the_fault_s_swap_cache_reference_defeats_page_freeze_refs_so_the_same_p
     final = trace.final
     assert final.ptes[0].pfn == 0 and not final.ptes[0].swapped and final.sptes[0].pfn == 0
     assert final.pages[0].cached and trace.violated() == ()
+
+
+def test_3_7_keeps_clear_flush_young_and_change_pte_under_the_ptl():
+    """2ec74c3ef2d8 moved invalidate_page out from under the PTL, not every notification: page_referenced_one
+    still calls ptep_clear_flush_young_notify under page_check_address's PTL (mm/rmap.c:692-703 at 3.7.2) and
+    do_wp_page calls set_pte_at_notify (change_pte) under the PTL (mm/memory.c:2746)."""
+    summary = ERAS["2012"].summary
+    assert "clear_flush_young and change_pte stay under the PTL" in summary
+    assert "every notification" not in summary
+

@@ -17,8 +17,9 @@ The hooks, as include/linux/mmu_notifier.h (2.6.27) specifies them:
 ``invalidate_range_start`` / ``invalidate_range_end``
     Called around the zap of a range (unmap_vmas): start before the first pte
     is cleared, end after the last; pages may be freed in between.  In 2.6.27
-    both run under rcu_read_lock(); in the proposals of Jan 2008 they were to
-    be called "outside the locks" so that XPMEM could sleep.
+    both run under rcu_read_lock(), and so they did in Lameter's postings of
+    Jan 2008, whose text wanted them sleepable ("We can sleep if atomic ==
+    0") so that XPMEM could sleep; SRCU (3.7) made that true.
 ``invalidate_range``
     Added in 3.19 (Joerg Roedel, for IOMMUv2/ATS devices that share the page
     table): "called under the ptl spin-lock and not allowed to sleep", right

@@ -39,8 +39,8 @@ def kernel_note(op: str, scheme_name: str, era: str = DEFAULT_ERA, secondary: st
         return "" if scheme.has_range or ranges else \
             "unmap_vmas calls only the range hooks: this driver is never told about the unmap"
     if op == "rmap" and era.rmap_notifier and driver.sleeps:
-        return ("proposed: Lameter's rmap notifier calls the driver after try_to_unmap walked the rmaps, with the "
-                "page lock held and no spinlock")
+        return ("as posted: Lameter's rmap notifier calls the driver after try_to_unmap walked the rmaps, with the "
+                "page lock held and no spinlock, but inside rcu_read_lock()")
     site = _page_site(op, era)
     if site is None:     # range_start/end bracket the unmap
         return "" if scheme.has_range or ranges else \

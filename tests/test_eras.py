@@ -356,3 +356,9 @@ def test_3_7_keeps_clear_flush_young_and_change_pte_under_the_ptl():
     assert "clear_flush_young and change_pte stay under the PTL" in summary
     assert "every notification" not in summary
 
+
+def test_2_6_27_s_kvm_fault_says_implicit_mb_where_later_kernels_say_smp_rmb():
+    """arch/x86/kvm/mmu.c:1455 at v2.6.27: ``/* implicit mb(), we'll read before PT lock is unlocked */``."""
+    model = labkit.build(Scenario(op="zap", scheme="range_seq", refmode="pin"))
+    read = model.programs[model.index("fault")].steps[0]
+    assert "implicit mb()" in read.site and "smp_rmb()" not in read.action

@@ -133,17 +133,19 @@ def decrement(name: str):
 
 
 def read_counter(name: str, into: str = "seq"):
-    """Fault-side template: remember ``name`` before looking up the pte.
+    """Fault-side template: remember ``name`` before looking up the pte, then a read barrier.
 
-    KVM 2.6.27 (arch/x86/kvm/mmu.c, tdp_page_fault): ``mmu_seq =
-    vcpu->kvm->mmu_notifier_seq; smp_rmb();`` before gfn_to_pfn.
+    KVM 2.6.27 (arch/x86/kvm/mmu.c:1454-1456, tdp_page_fault): ``mmu_seq =
+    vcpu->kvm->mmu_notifier_seq; /* implicit mb(), we'll read before PT lock
+    is unlocked */`` before gfn_to_pfn; later kernels write ``smp_rmb()``
+    there.
     """
     def template(call: Call) -> Step:
         def run(s: System, t: int) -> System:
             return with_local(s, t, **{into: counter(s, name)})
-        return Step(f"{call.secondary.fault}: {into} = {name}; smp_rmb()", run,
-                    "the fault reads the sequence before the pte lookup "
-                    "(KVM: arch/x86/kvm/mmu.c tdp_page_fault, 2.6.27)",
+        return Step(f"{call.secondary.fault}: {into} = {name}, read before the pte lookup", run,
+                    "KVM: arch/x86/kvm/mmu.c:1454-1456 tdp_page_fault at v2.6.27 (\"implicit mb()\"; "
+                    "smp_rmb() in later kernels)",
                     kind=READ_BEGIN)
     return template
 

@@ -68,8 +68,9 @@ class Scenario:
               ``gru`` (the GRU's own), ``iotlb`` and ``end_only`` (an IOMMU's), ``interval`` (5.5)
     refmode   ``off``, ``pin``, ``gup_release``, ``off_under_ptl``
     secondary ``kvm``, ``gru``, ``xpmem``, ``iommu``
-    era       one of :data:`labkit.kernel.eras.ERAS`: ``2008-01`` (the proposals
-              in the thread), ``2.6.27`` (what was merged), ``2012``, ``2017``
+    era       one of :data:`labkit.kernel.eras.ERAS`: ``2008-01`` (Lameter's
+              postings in the thread, as posted), ``2.6.27`` (what was
+              merged), ``2012``, ``2017``
     pages     virtual pages the operation covers (the fault and guest use page 0 first)
     vcpus     faulting threads (``fault``, ``fault2``, ...)
     accesses  guest accesses

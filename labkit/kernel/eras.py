@@ -56,15 +56,14 @@ from typing import Optional
 
 from ..core.messages import shown
 
-POSTED_DISPATCH = ("rcu_read_lock() around every callback: mmu_notifier() and mmu_rmap_notifier() as posted on "
-                   "24, 29 and 31 Jan 2008 (<20080125055801.212744875@sgi.com>, "
-                   "<20080130022944.236370194@sgi.com>, <20080201050623.112641539@sgi.com>)")
-RCU = "rcu_read_lock() around every callback (mm/mmu_notifier.c:108, 122, 136 at v2.6.27)"
-POSTED_GATHER = ("preemption off: invalidate_range_begin right after tlb_gather_mmu (get_cpu_var(mmu_gathers)) in "
-                 "zap_page_range and unmap_region <20080201050623.344041545@sgi.com>")
-GATHER = ("preemption off: unmap_vmas runs inside the caller's mmu_gather (tlb_gather_mmu -> get_cpu_var, "
-          "include/asm-generic/tlb.h:56 at v2.6.27; mm/memory.c:904 and 969)")
-I_MMAP_LOCK = "i_mmap_lock (a spinlock until 3.0) held in unmap_mapping_range (mm/memory.c:2145 at v2.6.27)"
+#: Why a callback cannot sleep, in the words the traces and the status line use (the sources are in the
+#: docstring above and in docs/kernel-sites.md, items 2, 3 and 18).
+POSTED_DISPATCH = ("rcu_read_lock() around every callback, mmu_notifier() and mmu_rmap_notifier() alike "
+                   "(Lameter's postings, 24-31 Jan 2008)")
+RCU = "rcu_read_lock() around every callback (mm/mmu_notifier.c, 2.6.27)"
+POSTED_GATHER = "preemption off: range_begin right after tlb_gather_mmu (get_cpu_var), as posted on 31 Jan 2008"
+GATHER = "preemption off: unmap_vmas runs inside the caller's mmu_gather (tlb_gather_mmu -> get_cpu_var, 2.6.27)"
+I_MMAP_LOCK = "i_mmap_lock (a spinlock until 3.0) held in unmap_mapping_range"
 
 #: Where a per-page unmap (reclaim, COW) calls its hooks.
 UNDER_PTL = "under_ptl"          # invalidate_page right after the pte clear, with the PTL held

@@ -235,10 +235,9 @@ def refault_phase(path: FaultPath, walk: str) -> list:
     else:
         unlock = unlock_ptl(f"{path.walker}: no page mapped: pte_unmap_unlock", FOLLOW_PAGE, label="missing",
                             choose=refault, mmap_sem=path.walk_holds_mmap_sem)
-    how = ("do_anonymous_page, or do_swap_page: lookup_swap_cache (a reference if found)" if path.vma_stays
-           else "do_swap_page: lookup_swap_cache (a reference if found)")
+    how = "do_anonymous_page or do_swap_page" if path.vma_stays else "do_swap_page"
     steps = [unlock,
-             Step(f"handle_mm_fault -> {how}, or the page read back from swap", _refault(path.vpage, path.vma_stays),
+             Step(f"handle_mm_fault: {how} (lookup_swap_cache takes a reference)", _refault(path.vpage, path.vma_stays),
                   f"mm/memory.c handle_mm_fault; {SWAP_IN}", kind=REFAULT, label="refault",
                   choose=_swap_cache_or(walk)),
              Step("do_swap_page: lock_page (waits for reclaim), pte_same, set_pte_at: the same page mapped again",

@@ -9,9 +9,11 @@
               stays, so a later fault gets a new zeroed page.  What a balloon
               driver does to guest RAM: the default for the race.
           ``munmap``  sys_munmap (mm/mmap.c): mmap_sem held for *writing*
-              around the whole unmap.  Where the era's fault walks under
-              mmap_sem it cannot race; with the lockless get_user_pages_fast
-              (2.6.28 onwards) it can.  The vma is gone: nothing to fault in.
+              around the whole unmap (mm/mmap.c:1937 at v2.6.27).  A fault
+              that holds mmap_sem for reading (the secondary's FaultLocks for
+              the era: KVM's walk until 2.6.27, the GRU's whole dropin) cannot
+              race it; KVM's lockless fast path of 3.x can.  The vma is gone:
+              nothing to fault in.
           ``truncate``  vmtruncate -> unmap_mapping_range (mm/memory.c) under
               i_mmap_lock (a spinlock until 3.0: the range callbacks are then
               atomic), no mmap_sem.  A page-cache page keeps the cache's

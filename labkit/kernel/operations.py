@@ -80,7 +80,7 @@ RMAP = "mm/rmap.c try_to_unmap_one (2.6.27)"
 VMSCAN = "mm/vmscan.c shrink_page_list, __remove_mapping (2.6.27)"
 UNDER_PTL_RMAP = "PTL and anon_vma->lock (spinlocks) held in try_to_unmap_one"
 UNDER_PTL_COW = "PTL held in do_wp_page"
-NO_SLEEP_RANGE = "invalidate_range must not sleep: called under the PTL (include/linux/mmu_notifier.h, 4.13)"
+NO_SLEEP_RANGE = "invalidate_range must not sleep: called under the PTL (include/linux/mmu_notifier.h from 3.19)"
 
 
 def notify(scheme, hook: str, vpages: tuple, atomic, caller: str, secondary) -> list:

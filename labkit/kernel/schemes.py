@@ -341,7 +341,7 @@ register_scheme(Scheme(
              "the kernel calls it under the PTL right after the pte is cleared (4.13+), before an mmu_gather "
              "frees a batch, and from range_end"),
     invalidate_range=(zap,),
-    source="drivers/iommu/amd_iommu_v2.c mn_invalidate_range (3.19+); include/linux/mmu_notifier.h (4.13)",
+    source="drivers/iommu/amd_iommu_v2.c mn_invalidate_range (3.19+); include/linux/mmu_notifier.h (3.19+)",
     requires=("iommu",),
 ))
 register_scheme(Scheme(

@@ -38,11 +38,12 @@ from .kernel.operations import (
     initial_ptes,
     rmap_program,
     writer_program,
+    writes_mmap_sem,
     zap_program,
 )
 from .kernel.pages import allocator_steps
-from .kernel.schemes import Scheme, scheme_named
-from .kernel.secondaries import Secondary, secondary_named
+from .kernel.schemes import Scheme, drives, scheme_named
+from .kernel.secondaries import NO_MMAP_SEM, Secondary, secondary_named
 
 DEFAULTS = dict(secondary="kvm", era=DEFAULT_ERA, pages=1, vcpus=1, accesses=1, attempts=2,
                 allocator=True, release="before_end", caller="madv_dontneed")
@@ -68,8 +69,9 @@ class Scenario:
               ``gru`` (the GRU's own), ``iotlb`` and ``end_only`` (an IOMMU's), ``interval`` (5.5)
     refmode   ``off``, ``pin``, ``gup_release``, ``off_under_ptl``
     secondary ``kvm``, ``gru``, ``xpmem``, ``iommu``
-    era       one of :data:`labkit.kernel.eras.ERAS`: ``2008-01`` (the proposals
-              in the thread), ``2.6.27`` (what was merged), ``2012``, ``2017``
+    era       one of :data:`labkit.kernel.eras.ERAS`: ``2008-01`` (Lameter's
+              postings in the thread, as posted), ``2.6.27`` (what was
+              merged), ``2012``, ``2017``
     pages     virtual pages the operation covers (the fault and guest use page 0 first)
     vcpus     faulting threads (``fault``, ``fault2``, ...)
     accesses  guest accesses
@@ -111,13 +113,14 @@ class Scenario:
             raise ValueError(f"secondary={self.secondary!r} takes no page references of its own (its IOMMU walks "
                              f"the page table): refmode must be {' or '.join(map(repr, driver.refmodes))}, "
                              f"not {self.refmode!r}")
-        if driver.schemes and scheme.name not in driver.schemes:
-            raise ValueError(f"secondary={self.secondary!r} is driven by scheme={' or '.join(map(repr, driver.schemes))}, "
-                             f"not {scheme.name!r}")
         object.__setattr__(self, "era_record", era_named(self.era))
-        if scheme.requires and self.secondary not in scheme.requires:
-            raise ValueError(f"scheme={scheme.name!r} drives only secondary={' or '.join(map(repr, scheme.requires))}, "
-                             f"not {self.secondary!r}")
+        if not drives(scheme, driver):
+            if scheme.requires:
+                raise ValueError(f"scheme={scheme.name!r} drives only "
+                                 f"secondary={' or '.join(map(repr, scheme.requires))}, not {self.secondary!r}")
+            raise ValueError(f"secondary={self.secondary!r} is driven by scheme="
+                             f"{' or '.join(map(repr, driver.schemes))}, or by a scheme that declares "
+                             f"requires=({self.secondary!r},); not {scheme.name!r}")
         _choice("release", self.release, RELEASES)
         _choice("caller", self.caller, CALLERS)
         if not isinstance(self.allocator, bool):
@@ -171,10 +174,13 @@ def build(scenario: Scenario) -> Model:
     vpages = tuple(range(n))
     programs = _operation_programs(scenario, vpages)
     owners = (0, 1) if op == "cow2" else (0,) * n
+    locks = secondary.locks_in(era.name)
+    # a reader's down_read changes nothing unless someone writes mmap_sem: munmap alone does here
+    mmap_sem = locks.mmap_sem if writes_mmap_sem(op, caller) else NO_MMAP_SEM
     for i, name in enumerate(fault_names(scenario.vcpus)):
         programs.append(fault_program(
             name, i % n, scheme, secondary, scenario.refmode, scenario.attempts,
-            mmap_sem=op == "zap" and caller == "munmap" and era.fault_mmap_sem,
+            mmap_sem=mmap_sem, mmap_sem_site=locks.site,
             vma_stays=op == "zap" and caller == "madv_dontneed",
             asks_write=era.name in secondary.asks_write))
     targets = guest_targets(op, scenario.accesses, n)

@@ -114,6 +114,23 @@ def test_a_scenario_keeps_the_scheme_it_was_made_with(registered):
     assert first.replace(refmode="pin").scheme_record.summary == "first"
 
 
+def test_a_scheme_that_declares_it_drives_the_iommu_explores_on_the_iommu(registered):
+    """A scheme that declares what it drives (``requires``) wins over the IOMMU's list of built-in schemes:
+    one written in a cell that flushes the IOTLB at range_start and range_end runs on the IOMMU, in Scenario,
+    explore and verdicts alike (one rule: labkit.kernel.schemes.drives)."""
+    registered(Scheme(name="flush_both_ends", summary="flush the IOTLB at range_start and at range_end",
+                      invalidate_range_start=(zap,), invalidate_range_end=(zap,), requires=("iommu",)))
+    scenario = Scenario(op="zap", scheme="flush_both_ends", refmode="off", secondary="iommu", era="2017")
+    result = explore(scenario)
+    assert result.complete and result.violated["use_after_free"], result.summary()   # the mmu_gather frees between
+    table = labkit.verdicts(ops="zap", schemes="flush_both_ends", refmodes="off", secondaries="iommu")
+    assert list(table["scheme"]) == ["flush_both_ends"]
+    with pytest.raises(ValueError, match="drives only secondary='iommu', not 'kvm'"):
+        Scenario(op="zap", scheme="flush_both_ends", refmode="off")
+    with pytest.raises(ValueError, match="or by a scheme that declares requires=\\('iommu',\\)"):
+        Scenario(op="zap", scheme="range", refmode="off", secondary="iommu")
+
+
 @pytest.mark.parametrize("fields, words", [
     (dict(name=123), "Scheme name=123: give a Python identifier of at most 40 characters"),
     (dict(name="a,b"), "Scheme name='a,b': give a Python identifier"),

@@ -51,16 +51,32 @@ def test_truncate_frees_a_page_cache_page_only_after_range_end():
     assert "spin_lock(&mapping->i_mmap_lock)" in vm_actions(scenario)[0]
 
 
+def range_start_context(scenario):
+    """Why unmap_vmas' range_start cannot sleep in ``scenario`` (None: it may)."""
+    return next(step.atomic for step in labkit.build(scenario).programs[0].steps
+                if step.calls == "invalidate_range_start")
+
+
 def test_truncate_s_range_callbacks_run_under_a_spinlock_until_i_mmap_lock_became_a_mutex():
-    proposal = Scenario(op="zap", scheme="range_seq", refmode="pin", secondary="xpmem", era="2008-01")
-    assert not explore(proposal).violated["sleep_in_atomic"]                       # madvise: mmap_sem only
-    assert explore(proposal.replace(caller="truncate")).violated["sleep_in_atomic"]  # i_mmap_lock, a spinlock
-    assert not explore(proposal.replace(caller="truncate", era="2012")).violated["sleep_in_atomic"]
+    """unmap_mapping_range takes spin_lock(&mapping->i_mmap_lock) (mm/memory.c:2145 at v2.6.27); a mutex from
+    3.0 (mutex_lock(&mapping->i_mmap_mutex), mm/memory.c:2849 at 3.0.8, 2903 at 3.7.2); i_mmap_lock_write, the
+    i_mmap_rwsem, in 4.13 (mm/memory.c:2689 at 4.13.4)."""
+    truncate = Scenario(op="zap", scheme="range_seq", refmode="pin", secondary="xpmem", caller="truncate")
+    for era, lock in (("2008-01", "spin_lock(&mapping->i_mmap_lock)"), ("2.6.27", "spin_lock(&mapping->i_mmap_lock)"),
+                      ("2012", "mutex_lock(&mapping->i_mmap_mutex)"), ("2017", "i_mmap_lock_write(mapping)")):
+        scenario = truncate.replace(era=era)
+        assert lock in vm_actions(scenario)[0], era
+        spinlock = "i_mmap_lock (a spinlock" in (range_start_context(scenario) or "")
+        assert spinlock is (era in ("2008-01", "2.6.27")), era
+    assert not explore(truncate.replace(era="2012")).violated["sleep_in_atomic"]
 
 
 def test_munmap_keeps_the_fault_out_in_2_6_27_but_not_with_the_lockless_walk_of_2012():
-    """A fault that reads the pte after range_start: mmap_sem blocks it in 2.6.27 (get_user_pages under
-    down_read); get_user_pages_fast walks without mmap_sem, so in 2012 it reads the pte inside munmap."""
+    """A fault that reads the pte after range_start: mmap_sem blocks it in 2.6.27 (down_read(mmap_sem) around
+    gfn_to_pfn -> get_user_pages: arch/x86/kvm/mmu.c:1290-1299 and paging_tmpl.h:410-422 at v2.6.27,
+    virt/kvm/kvm_main.c:729); 3.7's hva_to_pfn_fast walks with __get_user_pages_fast and no mmap_sem
+    (virt/kvm/kvm_main.c:1059-1086 at 3.7.2), so in 2012 it reads the pte inside munmap.  The slow path,
+    hva_to_pfn_slow, takes mmap_sem; the model's slow path is the refault, which under munmap gives up."""
     munmap = Scenario(op="zap", scheme="range", refmode="off", caller="munmap")
     inside = position(munmap, "zap_pte_range: pte_offset_map_lock")       # after range_start, before the clear
     free = position(munmap, "tlb_finish_mmu") + 1
@@ -125,9 +141,11 @@ def test_an_xpmem_sleeping_lock_taken_under_the_ptl_is_flagged():
     assert not explore(result.scenario.replace(refmode="off")).violated["sleep_in_atomic"]
 
 
-def test_every_era_cites_where_it_starts_and_names_a_fault_path():
+def test_every_era_cites_where_it_starts_and_every_software_fault_names_its_locks_in_it():
     for era in ERAS.values():
-        assert era.source and era.fault_site and era.summary
+        assert era.source and era.summary
+        for secondary in labkit.SECONDARIES.values():
+            assert secondary.locks_in(era.name).site, (secondary.name, era.name)
     assert "2ec74c3ef2d8" in ERAS["2012"].source and "369ea8242c0f" in ERAS["2017"].source
 
 
@@ -180,3 +198,167 @@ def test_the_interval_notifier_of_5_5_is_safe_without_a_page_reference(op):
     for era in ("2.6.27", "2017"):
         result = explore(Scenario(op=op, scheme="interval", refmode="off", era=era))
         assert not any(result.violated.values()), result.summary()
+
+
+# -- January 2008 as posted --------------------------------------------------------------------
+
+def runs_a_callback(scenario) -> bool:
+    """Some thread other than the faults calls one of the secondary's notifier callbacks."""
+    model = labkit.build(scenario)
+    return any(step.calls for name, program in zip(model.names, model.programs) if not name.startswith("fault")
+               for step in program.steps)
+
+
+def test_2008_01_xpmem_callbacks_cannot_sleep_under_rcu():
+    """Lameter's core patches run every callback inside rcu_read_lock(), mmu_notifier() and mmu_rmap_notifier()
+    alike: 24 Jan <20080125055801.212744875@sgi.com>, 29 Jan <20080130022944.236370194@sgi.com>, 31 Jan
+    <20080201050623.112641539@sgi.com> (mmu_notifier) and <20080201050623.817624793@sgi.com>
+    (mmu_rmap_notifier).  Their text wished for sleeping callbacks ("We can sleep if atomic == 0"; the rmap
+    notifier "is outside of locks ... and able to sleep"), which XPMEM needed (Robin Holt
+    <20080130161123.GS26420@sgi.com>); the code did not let it.  Every zap, rmap and COW row of
+    ``verdicts --era 2008-01 --secondary xpmem`` in which an XPMEM callback runs says so."""
+    table = labkit.verdicts(secondaries="xpmem", era="2008-01")
+    called = 0
+    for row in table.to_dict("records"):
+        scenario = Scenario(op=row["op"], scheme=row["scheme"], refmode=row["refmode"], secondary="xpmem",
+                            era="2008-01")
+        if runs_a_callback(scenario):
+            called += 1
+            assert row["sleep_in_atomic"] == "yes", scenario.label()
+    assert called >= 3 * 3 * 4      # range, range_block, range_seq in zap, rmap and cow, every refmode
+
+
+def test_2008_01_rmap_notifier_runs_inside_rcu_read_lock():
+    """try_to_unmap calls mmu_rmap_notifier(invalidate_page, page) after the Linux rmaps were walked, with the
+    page lock held and no spinlock (<20080128202924.095881796@sgi.com>), but inside rcu_read_lock()."""
+    scenario = Scenario(op="rmap", scheme="page", refmode="pin", secondary="xpmem", era="2008-01")
+    notifier = [step for step in labkit.build(scenario).programs[0].steps
+                if step.action.startswith("mmu_rmap_notifier -> ")]
+    assert notifier and all("rcu_read_lock()" in step.atomic for step in notifier)
+    assert "page lock held, no spinlock" in notifier[0].site
+
+
+def test_2008_01_range_begin_runs_right_after_tlb_gather_mmu_with_preemption_off():
+    """The 31 Jan range patch <20080201050623.344041545@sgi.com> calls invalidate_range_begin right after
+    tlb_gather_mmu in zap_page_range and unmap_region (get_cpu_var: preemption off) and invalidate_range_end
+    after tlb_finish_mmu (put_cpu_var), both inside mmu_notifier()'s rcu_read_lock()."""
+    scenario = Scenario(op="zap", scheme="range", refmode="off", era="2008-01")
+    start = range_start_context(scenario)
+    assert "rcu_read_lock()" in start and "preemption off" in start and "tlb_gather_mmu" in start
+    end = next(step.atomic for step in labkit.build(scenario).programs[0].steps
+               if step.calls == "invalidate_range_end")
+    assert "rcu_read_lock()" in end and "preemption off" not in end
+
+
+def test_2_6_27_range_start_runs_with_preemption_off_not_only_under_rcu():
+    """unmap_vmas calls range_start (mm/memory.c:904 at v2.6.27) inside the caller's mmu_gather, taken by
+    tlb_gather_mmu with get_cpu_var (include/asm-generic/tlb.h:56), and range_end (:969) before the caller's
+    tlb_finish_mmu; every callback is also under rcu_read_lock() (mm/mmu_notifier.c:122, 136).  From 3.7 the
+    dispatch is SRCU and the mmu_gather preemptible: nothing keeps range_start atomic."""
+    merged = range_start_context(Scenario(op="zap", scheme="range", refmode="off"))
+    assert "rcu_read_lock()" in merged and "preemption off" in merged
+    assert range_start_context(Scenario(op="zap", scheme="range", refmode="off", era="2012")) is None
+
+
+def test_2008_01_cow_is_bracketed_as_in_the_31_jan_range_patch():
+    """do_wp_page in <20080201050623.344041545@sgi.com> ("idea by Robin Holt"): invalidate_range_begin after
+    cow_user_page, before the PTL is taken again ("Re-check the pte - we dropped the lock"), and
+    invalidate_range_end after pte_unmap_unlock: the order 3.7 later merged.  The 28 Jan version's single
+    invalidate_range before pte_offset_map_lock (quoted in <20080129162004.GL7233@v2.random>) is not modelled."""
+    trace = simulate(Scenario(op="cow", scheme="range_block", refmode="off", era="2008-01"), "in_order")
+    vm = [move.step for move in trace.moves if move.thread == 0]
+    actions = [step.action for step in vm]
+    locks = [i for i, action in enumerate(actions) if "pte_offset_map_lock" in action]
+    unlocks = [i for i, action in enumerate(actions) if "pte_unmap_unlock" in action]
+    start = next(i for i, step in enumerate(vm) if step.calls == "invalidate_range_start")
+    end = next(i for i, step in enumerate(vm) if step.calls == "invalidate_range_end")
+    copy = next(i for i, action in enumerate(actions) if "cow_user_page" in action)
+    assert len(locks) == 2 and copy < start < locks[1]
+    assert end > unlocks[-1]
+    assert "ptep_clear_flush (" in actions[locks[1] + 1]                      # no invalidate_page in do_wp_page
+
+
+def test_2008_01_cow_never_tells_a_page_only_driver():
+    """The 31 Jan postings call invalidate_page from try_to_unmap_one and page_mkclean_one only
+    (<20080201050623.571690348@sgi.com>); do_wp_page has the range pair and nothing else."""
+    assert "never told" in kernel_note("cow", "page", "2008-01")
+    assert "under the PTL" in kernel_note("rmap", "range_block", "2008-01")
+
+
+# -- the fault's locks: the secondary's and the era's together ---------------------------------
+
+def test_gru_holds_mmap_sem_through_the_whole_dropin_in_every_era():
+    """grufault.c at v2.6.27: gru_find_lock_gts takes down_read(mmap_sem) (:77) and gru_unlock_gts drops it
+    (:114) around gru_user_dropin's whole retry loop; gru_intr wraps gru_try_dropin in down_read_trylock and
+    up_read (:444-446).  At 3.7.2 (:216) and 4.13.4 (:215): "NOTE: mmap_sem is already held on entry to this
+    function".  Under munmap the model's GRU fault takes mmap_sem first and drops it last."""
+    for era in ERAS:
+        assert labkit.SECONDARIES["gru"].locks_in(era).mmap_sem == "fault", era
+        scenario = Scenario(op="zap", scheme="gru", refmode="off", secondary="gru", era=era, caller="munmap")
+        model = labkit.build(scenario)
+        steps = model.programs[model.index("fault")].steps
+        assert "down_read(mmap_sem)" in steps[0].action and "up_read(mmap_sem)" in steps[-1].action, era
+        assert "no PTL" in next(step.action for step in steps if step.kind == "pte_read")   # still lockless
+
+
+@pytest.mark.parametrize("era", ["2.6.27", "2012", "2017"])
+def test_munmap_cannot_race_the_gru_s_dropin_in_any_era(era):
+    """``verdicts --era E --op zap --caller munmap --secondary gru --scheme range,range_block --refmode off``:
+    no use after free in 2012 and 2017, as in 2.6.27, because the GRU's dropin holds mmap_sem (above)."""
+    table = labkit.verdicts(ops="zap", schemes=("range", "range_block"), refmodes="off", secondaries="gru",
+                            era=era, caller="munmap")
+    assert list(table["use_after_free"]) == ["no", "no"]
+
+
+def test_xpmem_holds_the_exporting_mm_s_mmap_sem_as_its_sources_say():
+    """As posted on 1 Apr 2008 (<20080401205637.474020250@sgi.com>, xpmem_fault_handler and
+    xpmem_ensure_valid_PFNs) XPMEM takes the exporting process's mmap_sem for reading around the pin and drops it
+    before the pfn is installed; the later hpc/xpmem driver holds it until remap_pfn_range has installed the
+    page.  Which version ran in 2012 and 2017 is not verified (docs/kernel-sites.md)."""
+    xpmem = labkit.SECONDARIES["xpmem"]
+    assert [xpmem.locks_in(era).mmap_sem for era in ERAS] == ["walk", "walk", "fault", "fault"]
+    assert "<20080401205637.474020250@sgi.com>" in xpmem.locks_in("2008-01").site
+
+
+def test_kvm_s_fault_walks_under_mmap_sem_until_2_6_27_and_on_a_lockless_fast_path_from_3_7():
+    kvm = labkit.SECONDARIES["kvm"]
+    assert [kvm.locks_in(era).mmap_sem for era in ERAS] == ["walk", "walk", "none", "none"]
+    assert "hva_to_pfn_slow" in kvm.locks_in("2012").site and "takes mmap_sem" in kvm.locks_in("2017").site
+
+
+# -- reclaim's fault, and the 2012 window -----------------------------------------------------
+
+def test_the_fault_s_swap_cache_reference_defeats_page_freeze_refs_so_the_same_page_is_mapped_again():
+    """do_swap_page takes its reference with lookup_swap_cache (find_get_page) before lock_page (mm/memory.c:2269
+    and 2298 at v2.6.27; :2946 and :2976 at 3.7.2).  In 2012's post-unlock window (between try_to_unmap_one's
+    pte_unmap_unlock and invalidate_page) a fault that finds the swap entry holds that reference while reclaim
+    still holds the page lock: page_freeze_refs(page, 2) fails, the page stays in the swap cache and the fault
+    maps the same page P again.  Harmless, as Arcangeli said ("we even hold the page lock there")."""
+    scenario = Scenario(op="rmap", scheme="page_seq", refmode="off", era="2012")
+    actions = vm_actions(scenario)
+    window = actions.index("try_to_unmap_one: pte_unmap_unlock") + 1
+    trace = simulate(scenario, interleave(scenario, window, window))     # the fault runs until lock_page waits
+    moves = [move.step.action for move in trace.moves]
+    lookup = next(i for i, action in enumerate(moves) if "lookup_swap_cache" in action)
+    freeze = next(i for i, action in enumerate(moves) if "page_freeze_refs" in action)
+    assert lookup < freeze
+    assert trace.states[freeze + 1].pages[0].state == "in_use"          # kept, not freed
+    final = trace.final
+    assert final.ptes[0].pfn == 0 and not final.ptes[0].swapped and final.sptes[0].pfn == 0
+    assert final.pages[0].cached and trace.violated() == ()
+
+
+def test_3_7_keeps_clear_flush_young_and_change_pte_under_the_ptl():
+    """2ec74c3ef2d8 moved invalidate_page out from under the PTL, not every notification: page_referenced_one
+    still calls ptep_clear_flush_young_notify under page_check_address's PTL (mm/rmap.c:692-703 at 3.7.2) and
+    do_wp_page calls set_pte_at_notify (change_pte) under the PTL (mm/memory.c:2746)."""
+    summary = ERAS["2012"].summary
+    assert "clear_flush_young and change_pte stay under the PTL" in summary
+    assert "every notification" not in summary
+
+
+def test_2_6_27_s_kvm_fault_says_implicit_mb_where_later_kernels_say_smp_rmb():
+    """arch/x86/kvm/mmu.c:1455 at v2.6.27: ``/* implicit mb(), we'll read before PT lock is unlocked */``."""
+    model = labkit.build(Scenario(op="zap", scheme="range_seq", refmode="pin"))
+    read = model.programs[model.index("fault")].steps[0]
+    assert "implicit mb()" in read.site and "smp_rmb()" not in read.action

@@ -85,16 +85,17 @@ def test_rmap_page_off_under_ptl_breaks_nothing():
 
 def test_range_callbacks_at_the_rmap_site_cannot_sleep():
     """C6: rmap holds spinlocks; a driver that sleeps (XPMEM) is in atomic context at invalidate_page's site.
-    Lameter's answer in the 2008 proposals was a separate rmap notifier, called after the rmap walk with only
-    the page lock held."""
+    Lameter's answer in the 2008 postings was a separate rmap notifier, called after the rmap walk with only
+    the page lock held; but mmu_rmap_notifier() ran it inside rcu_read_lock(), so it could not sleep either."""
     merged = explore(Scenario(op="rmap", scheme="range_block", refmode="pin", secondary="xpmem"))
     assert merged.violated["sleep_in_atomic"]
     trace = simulate(merged.scenario, merged.shortest["sleep_in_atomic"])
     assert "PTL" in trace.moves[-1].step.atomic
     proposal = explore(merged.scenario.replace(era="2008-01"))
-    assert not proposal.violated["sleep_in_atomic"]
-    steps = [step.action for step in labkit.build(proposal.scenario).programs[0].steps]
-    assert any(action.startswith("mmu_rmap_notifier -> xpmem_") for action in steps)
+    assert proposal.violated["sleep_in_atomic"]
+    trace = simulate(proposal.scenario, proposal.shortest["sleep_in_atomic"])
+    assert trace.moves[-1].step.action.startswith("mmu_rmap_notifier -> xpmem_")
+    assert "rcu_read_lock()" in trace.moves[-1].step.atomic and "PTL" not in trace.moves[-1].step.atomic
 
 
 def test_max_states_stops_with_a_clear_message():

@@ -6,12 +6,14 @@ mmu_lock: KVM's ``kvm->mmu_lock`` (virt/kvm/kvm_main.c, arch/x86/kvm/mmu.c);
 for XPMEM a sleeping lock, so taking it may sleep.
 mmap_sem: munmap holds it for writing around the whole unmap (mm/mmap.c
 sys_munmap); madvise(MADV_DONTNEED) for reading (mm/madvise.c
-madvise_need_mmap_write returns 0 for it).  Where the era's secondary fault
-walks the pte under mmap_sem (KVM's gfn_to_pfn calling get_user_pages under
-down_read, as posted in April 2008), the fault's down_read and up_read ride on
-its PTL lock and unlock steps: no other thread acts differently while the
-fault holds mmap_sem but not yet (or no longer) the PTL, because the only
-writer of mmap_sem in these scenarios is munmap itself.
+madvise_need_mmap_write returns 0 for it).  Where a secondary's fault holds
+mmap_sem around its walk alone (KVM's gfn_to_pfn calling get_user_pages under
+down_read in 2.6.27), the fault's down_read and up_read ride on its PTL lock
+and unlock steps: no other thread acts differently while the fault holds
+mmap_sem but not yet (or no longer) the PTL, because the only writer of
+mmap_sem in these scenarios is munmap itself.  A fault that holds it from
+before the walk to the install (the GRU) takes and drops it in steps of its
+own (:mod:`labkit.kernel.fault`).
 page lock: reclaim holds lock_page on the page from before try_to_unmap until
 shrink_page_list is done with it; do_swap_page's lock_page on that page waits
 for it.  Only reclaim takes a page lock in these scenarios, so the state
@@ -105,12 +107,12 @@ def up_write_mmap_sem(action: str, site: str) -> Step:
     return Step(action, _up_write, site, kind=UNLOCK)
 
 
-def down_read_mmap_sem(action: str, site: str) -> Step:
-    return Step(action, _down_read, site, kind=LOCK)
+def down_read_mmap_sem(action: str, site: str, label=None) -> Step:
+    return Step(action, _down_read, site, kind=LOCK, label=label)
 
 
-def up_read_mmap_sem(action: str, site: str) -> Step:
-    return Step(action, _up_read, site, kind=UNLOCK)
+def up_read_mmap_sem(action: str, site: str, label=None) -> Step:
+    return Step(action, _up_read, site, kind=UNLOCK, label=label)
 
 
 def lock_mmu(action: str, site: str, label=None, may_sleep: bool = False, **extra) -> Step:

@@ -9,9 +9,11 @@
               stays, so a later fault gets a new zeroed page.  What a balloon
               driver does to guest RAM: the default for the race.
           ``munmap``  sys_munmap (mm/mmap.c): mmap_sem held for *writing*
-              around the whole unmap.  Where the era's fault walks under
-              mmap_sem it cannot race; with the lockless get_user_pages_fast
-              (2.6.28 onwards) it can.  The vma is gone: nothing to fault in.
+              around the whole unmap (mm/mmap.c:1937 at v2.6.27).  A fault
+              that holds mmap_sem for reading (the secondary's FaultLocks for
+              the era: KVM's walk until 2.6.27, the GRU's whole dropin) cannot
+              race it; KVM's lockless fast path of 3.x can.  The vma is gone:
+              nothing to fault in.
           ``truncate``  vmtruncate -> unmap_mapping_range (mm/memory.c) under
               i_mmap_lock (a spinlock until 3.0: the range callbacks are then
               atomic), no mmap_sem.  A page-cache page keeps the cache's
@@ -40,11 +42,14 @@
           COW faults (addresses A and B, threads ``vm`` and ``vm2``), a CPU
           thread that stores to A then B, and the device reading B then A.
 
-Where the hooks go is the era's (:mod:`labkit.kernel.eras`).  A scheme that
-registers no invalidate_page but does register range callbacks
-(``range_block``, Christoph's proposal) gets them called at invalidate_page's
-site in the eras that have one: a hypothetical placement (claim C6: a range
-cannot be called there in 2.6.27), reported rather than refused.
+Where the hooks go, and in what context, is the era's
+(:mod:`labkit.kernel.eras`).  A scheme that registers no invalidate_page but
+does register range callbacks (``range_block``, Christoph's proposal) gets
+them called at invalidate_page's site in reclaim, in the eras that call
+invalidate_page there: a hypothetical placement (claim C6: try_to_unmap_one
+holds spinlocks and works page by page), reported rather than refused.  COW
+has no such site where the era brackets it with range_start/end (the January
+2008 range patch, 3.7 onwards).
 """
 from __future__ import annotations
 
@@ -53,7 +58,7 @@ from dataclasses import replace
 from ..core.kinds import ALLOC, GET_PAGE, LOCK, PTE_CLEAR, PTE_SET, PUT_PAGE, RECLAIM, RELEASE, STORE, UNLOCK
 from ..core.program import Call, Step, link
 from ..core.state import FREE, IN_USE, Page, Pte, System, local, mapped, with_local, with_page, with_pte
-from .eras import AFTER_UNLOCK, BRACKET, I_MMAP_LOCK, UNDER_PTL, Era
+from .eras import AFTER_UNLOCK, BRACKET, I_MMAP_LOCK, UNDER_PTL, Era, atomic_context
 from .locks import (
     down_read_mmap_sem,
     down_write_mmap_sem,
@@ -75,7 +80,7 @@ RMAP = "mm/rmap.c try_to_unmap_one (2.6.27)"
 VMSCAN = "mm/vmscan.c shrink_page_list, __remove_mapping (2.6.27)"
 UNDER_PTL_RMAP = "PTL and anon_vma->lock (spinlocks) held in try_to_unmap_one"
 UNDER_PTL_COW = "PTL held in do_wp_page"
-NO_SLEEP_RANGE = "invalidate_range must not sleep: called under the PTL (include/linux/mmu_notifier.h, 4.13)"
+NO_SLEEP_RANGE = "invalidate_range must not sleep: called under the PTL (include/linux/mmu_notifier.h from 3.19)"
 
 
 def notify(scheme, hook: str, vpages: tuple, atomic, caller: str, secondary) -> list:
@@ -113,12 +118,18 @@ def at_page_site(scheme, vpage: int, atomic, caller: str, secondary) -> tuple:
 
 # -- zap: unmap_vmas, from madvise, munmap or truncate -------------------------------------
 
+def writes_mmap_sem(op: str, caller: str) -> bool:
+    """munmap is the one operation that takes mmap_sem for writing: only there does a fault's down_read matter."""
+    return op == "zap" and caller == "munmap"
+
+
 def zap_program(scheme, secondary, vpages: tuple, era: Era, release: str, caller: str = "madv_dontneed"):
-    atomic = era.range_atomic
-    if caller == "truncate" and not era.i_mmap_lock_sleeps:
-        atomic = atomic or I_MMAP_LOCK
+    """unmap_vmas from ``caller``, its range callbacks in the era's context (RCU, preemption off, i_mmap_lock)."""
+    spinlock = I_MMAP_LOCK if caller == "truncate" and not era.i_mmap_lock_sleeps else None
+    start = atomic_context(era.dispatch, era.unmap_start, spinlock)
+    end = atomic_context(era.dispatch, era.unmap_end, spinlock)
     steps = _caller_enters(caller, era)
-    steps += notify(scheme, "invalidate_range_start", vpages, atomic, "unmap_vmas", secondary)
+    steps += notify(scheme, "invalidate_range_start", vpages, start, "unmap_vmas", secondary)
     steps.append(lock_ptl("zap_pte_range: pte_offset_map_lock", f"{MEMORY} zap_pte_range (2.6.27)"))
     for vpage in vpages:
         steps.append(Step("zap_pte_range: ptep_get_and_clear_full, page_remove_rmap, tlb_remove_page",
@@ -127,8 +138,8 @@ def zap_program(scheme, secondary, vpages: tuple, era: Era, release: str, caller
     flush = notify(scheme, "invalidate_range", vpages, NO_SLEEP_RANGE, "tlb_flush_mmu", secondary) \
         if era.has_invalidate_range else []
     free = _free_batch(caller, release)
-    end = range_end(scheme, vpages, atomic, "unmap_vmas", secondary, era)
-    steps += (flush + [free] + end) if release == "before_end" else (end + flush + [free])
+    ending = range_end(scheme, vpages, end, "unmap_vmas", secondary, era)
+    steps += (flush + [free] + ending) if release == "before_end" else (ending + flush + [free])
     return link("vm", steps + _caller_leaves(caller, era, vpages))
 
 
@@ -138,8 +149,8 @@ def _caller_enters(caller: str, era: Era) -> list:
     if caller == "madv_dontneed":
         return [down_read_mmap_sem("sys_madvise(MADV_DONTNEED): down_read(mmap_sem)",
                                    "mm/madvise.c sys_madvise, madvise_need_mmap_write (2.6.2x)")]
-    lock = "mutex_lock(&mapping->i_mmap_mutex)" if era.i_mmap_lock_sleeps else "spin_lock(&mapping->i_mmap_lock)"
-    return [Step(f"unmap_mapping_range: {lock}", _no_change, "mm/memory.c unmap_mapping_range (2.6.27)", kind=LOCK)]
+    return [Step(f"unmap_mapping_range: {era.i_mmap_lock}", _no_change,
+                 "mm/memory.c unmap_mapping_range (2.6.27: :2145; 3.0.8: :2849; 4.13.4: :2689)", kind=LOCK)]
 
 
 def _caller_leaves(caller: str, era: Era, vpages: tuple) -> list:
@@ -147,8 +158,7 @@ def _caller_leaves(caller: str, era: Era, vpages: tuple) -> list:
         return [up_write_mmap_sem("sys_munmap: up_write(mmap_sem)", "mm/mmap.c sys_munmap (2.6.27)")]
     if caller == "madv_dontneed":
         return [up_read_mmap_sem("sys_madvise: up_read(mmap_sem)", "mm/madvise.c sys_madvise (2.6.2x)")]
-    unlock = "mutex_unlock(&mapping->i_mmap_mutex)" if era.i_mmap_lock_sleeps else "spin_unlock(&mapping->i_mmap_lock)"
-    return [Step(f"unmap_mapping_range: {unlock}", _no_change, "mm/memory.c unmap_mapping_range (2.6.27)",
+    return [Step(f"unmap_mapping_range: {era.i_mmap_unlock}", _no_change, "mm/memory.c unmap_mapping_range",
                  kind=UNLOCK),
             Step("truncate_inode_pages: remove_from_page_cache, page_cache_release (the page cache's reference)",
                  _drop_cache_references(vpages), "mm/truncate.c truncate_complete_page (2.6.27)", kind=RELEASE)]
@@ -207,19 +217,25 @@ def rmap_program(scheme, secondary, vpages: tuple, era: Era, pfns: tuple):
         steps.append(lock_page(pfn, "shrink_page_list: trylock_page (locked until reclaim is done with it)", VMSCAN))
         steps += _try_to_unmap_one(scheme, secondary, vpage, pfn, era, rmap_notifier)
         if rmap_notifier:
-            steps += _rmap_notifier(scheme, secondary, vpage)
+            steps += _rmap_notifier(scheme, secondary, vpage, era)
         steps.append(Step("shrink_page_list: __remove_mapping: page_freeze_refs(page, 2) frees the page, or "
                           "it stays in the swap cache (putback_lru_page)", _reclaim(pfn), VMSCAN, kind=RECLAIM))
         steps.append(unlock_page("shrink_page_list: unlock_page", VMSCAN))
     return link("vm", steps)
 
 
-def _rmap_notifier(scheme, secondary, vpage: int) -> list:
-    """Lameter's proposed rmap notifier: per page, after try_to_unmap walked the rmaps; page lock, no spinlock."""
-    site = ("Lameter's proposal: mmu_rmap_notifier(invalidate_page, page) after try_to_unmap walked the rmaps, "
-            "page lock held, no spinlock <20080128202924.095881796@sgi.com>")
+def _rmap_notifier(scheme, secondary, vpage: int, era: Era) -> list:
+    """Lameter's posted rmap notifier: per page, after try_to_unmap walked the rmaps; page lock, no spinlock.
+
+    Its text says the callback "is outside of locks ... and able to sleep";
+    its code, mmu_rmap_notifier(), runs it inside rcu_read_lock() (28, 29 and
+    31 Jan 2008), so a sleeping driver (XPMEM) could not sleep there either.
+    """
+    site = ("Lameter's posting: mmu_rmap_notifier(invalidate_page, page) after try_to_unmap walked the rmaps, "
+            "page lock held, no spinlock, inside rcu_read_lock() <20080128202924.095881796@sgi.com>, "
+            "<20080201050623.817624793@sgi.com>")
     return [replace(step, action="mmu_rmap_notifier -> " + step.action, site=site)
-            for step in sum(at_page_site(scheme, vpage, None, "try_to_unmap", secondary), [])]
+            for step in sum(at_page_site(scheme, vpage, era.dispatch, "try_to_unmap", secondary), [])]
 
 
 def _try_to_unmap_one(scheme, secondary, vpage: int, pfn: int, era: Era, rmap_notifier: bool) -> list:
@@ -228,14 +244,14 @@ def _try_to_unmap_one(scheme, secondary, vpage: int, pfn: int, era: Era, rmap_no
     before_clear, at_clear, after_puts, unlocked = [], [], [], []
     steps = []
     if era.rmap_hooks == BRACKET:
-        steps += notify(scheme, "invalidate_range_start", one, None, caller, secondary)
+        steps += notify(scheme, "invalidate_range_start", one, era.dispatch, caller, secondary)
     elif era.rmap_hooks == UNDER_PTL and not rmap_notifier:
         before_clear, at_clear, after_puts = at_page_site(scheme, vpage, UNDER_PTL_RMAP, caller, secondary)
     elif era.rmap_hooks == AFTER_UNLOCK:
-        unlocked = sum(at_page_site(scheme, vpage, None, caller, secondary), [])
+        unlocked = sum(at_page_site(scheme, vpage, era.dispatch, caller, secondary), [])
     steps.append(lock_ptl("try_to_unmap_one: page_check_address (takes the PTL)", RMAP))
     steps += before_clear
-    clear = "ptep_clear_flush_notify" if era.rmap_hooks == UNDER_PTL and not rmap_notifier else "ptep_clear_flush"
+    clear = era.clear_notify if era.rmap_hooks == UNDER_PTL and not rmap_notifier else "ptep_clear_flush"
     steps.append(Step(f"try_to_unmap_one: {clear} (pte cleared, CPU TLB flushed)", _clear(vpage), RMAP,
                       kind=PTE_CLEAR))
     steps += at_clear
@@ -249,7 +265,7 @@ def _try_to_unmap_one(scheme, secondary, vpage: int, pfn: int, era: Era, rmap_no
     steps.append(unlock_ptl("try_to_unmap_one: pte_unmap_unlock", RMAP))
     steps += unlocked
     if era.rmap_hooks == BRACKET:
-        steps += range_end(scheme, one, None, caller, secondary, era)
+        steps += range_end(scheme, one, era.dispatch, caller, secondary, era)
     return steps
 
 
@@ -284,13 +300,23 @@ def _reclaim(pfn: int):
 # -- cow: do_wp_page (wp_page_copy from 4.13) ---------------------------------------------
 
 def cow_program(scheme, secondary, vpage: int, era: Era, old: int, new: int, name: str = "vm", store: bool = True):
+    """do_wp_page: copy, then under the PTL clear the pte and point it at the new page, with the era's hooks.
+
+    Bracketed (Lameter's range patch of 31 Jan 2008, 3.7 onwards):
+    range_start after cow_user_page and before the PTL is taken again,
+    range_end after pte_unmap_unlock.  The extra reference on the old page
+    (page_cache_get above) is dropped under the PTL until 2.6.27
+    (mm/memory.c:1929 at v2.6.27, and in the 2.6.24 context of the 2008
+    patch), after range_end from 3.7 (mm/memory.c:2786-2797 at 3.7.2).
+    """
     site = f"{MEMORY} do_wp_page (2.6.27)"
     bracket = era.cow_hooks == BRACKET
+    late_release = bracket and era.cow_old_page_after_end
     before_clear, at_clear, after_puts = ([], [], []) if bracket else at_page_site(
         scheme, vpage, UNDER_PTL_COW, "do_wp_page", secondary)
     if bracket and era.has_invalidate_range:     # ptep_clear_flush_notify -> invalidate_range, under the PTL
         at_clear = notify(scheme, "invalidate_range", (vpage,), NO_SLEEP_RANGE, "do_wp_page", secondary)
-    clear = "ptep_clear_flush" if bracket and not era.has_invalidate_range else "ptep_clear_flush_notify"
+    clear = "ptep_clear_flush" if bracket and not era.has_invalidate_range else era.clear_notify
     extra_ref = Step("do_wp_page: page_cache_release(old_page) -> put_page (the reference taken above)", _put(old),
                      site, kind=RELEASE)
     steps = [
@@ -298,7 +324,7 @@ def cow_program(scheme, secondary, vpage: int, era: Era, old: int, new: int, nam
         Step("do_wp_page: vm_normal_page, page_cache_get(old_page) -> get_page", _get(old), site, kind=GET_PAGE),
         unlock_ptl("do_wp_page: pte_unmap_unlock before allocating", site),
         Step("do_wp_page: alloc_page_vma, cow_user_page (copy to the new page)", _copy(old, new), site, kind=ALLOC),
-        *(notify(scheme, "invalidate_range_start", (vpage,), None, "do_wp_page", secondary) if bracket else []),
+        *(notify(scheme, "invalidate_range_start", (vpage,), era.dispatch, "do_wp_page", secondary) if bracket else []),
         lock_ptl("do_wp_page: pte_offset_map_lock, pte_same", site),
         *before_clear,
         Step(f"do_wp_page: {clear} (pte cleared, CPU TLB flushed)", _clear(vpage), site, kind=PTE_CLEAR),
@@ -307,10 +333,11 @@ def cow_program(scheme, secondary, vpage: int, era: Era, old: int, new: int, nam
              kind=PTE_SET),
         Step("do_wp_page: page_remove_rmap(old_page), page_cache_release -> put_page", _put(old), site,
              kind=PUT_PAGE),
-        *([] if bracket else [extra_ref]),
+        *([] if late_release else [extra_ref]),
         *after_puts,
         unlock_ptl("do_wp_page: pte_unmap_unlock", site),
-        *(range_end(scheme, (vpage,), None, "do_wp_page", secondary, era) + [extra_ref] if bracket else []),
+        *(range_end(scheme, (vpage,), era.dispatch, "do_wp_page", secondary, era) if bracket else []),
+        *([extra_ref] if late_release else []),
     ]
     if store:
         steps.append(store_step(vpage, "the write that faulted completes: the process stores to the new page"))

@@ -17,8 +17,9 @@ The hooks, as include/linux/mmu_notifier.h (2.6.27) specifies them:
 ``invalidate_range_start`` / ``invalidate_range_end``
     Called around the zap of a range (unmap_vmas): start before the first pte
     is cleared, end after the last; pages may be freed in between.  In 2.6.27
-    both run under rcu_read_lock(); in the proposals of Jan 2008 they were to
-    be called "outside the locks" so that XPMEM could sleep.
+    both run under rcu_read_lock(), and so they did in Lameter's postings of
+    Jan 2008, whose text wanted them sleepable ("We can sleep if atomic ==
+    0") so that XPMEM could sleep; SRCU (3.7) made that true.
 ``invalidate_range``
     Added in 3.19 (Joerg Roedel, for IOMMUv2/ATS devices that share the page
     table): "called under the ptl spin-lock and not allowed to sleep", right
@@ -133,17 +134,19 @@ def decrement(name: str):
 
 
 def read_counter(name: str, into: str = "seq"):
-    """Fault-side template: remember ``name`` before looking up the pte.
+    """Fault-side template: remember ``name`` before looking up the pte, then a read barrier.
 
-    KVM 2.6.27 (arch/x86/kvm/mmu.c, tdp_page_fault): ``mmu_seq =
-    vcpu->kvm->mmu_notifier_seq; smp_rmb();`` before gfn_to_pfn.
+    KVM 2.6.27 (arch/x86/kvm/mmu.c:1454-1456, tdp_page_fault): ``mmu_seq =
+    vcpu->kvm->mmu_notifier_seq; /* implicit mb(), we'll read before PT lock
+    is unlocked */`` before gfn_to_pfn; later kernels write ``smp_rmb()``
+    there.
     """
     def template(call: Call) -> Step:
         def run(s: System, t: int) -> System:
             return with_local(s, t, **{into: counter(s, name)})
-        return Step(f"{call.secondary.fault}: {into} = {name}; smp_rmb()", run,
-                    "the fault reads the sequence before the pte lookup "
-                    "(KVM: arch/x86/kvm/mmu.c tdp_page_fault, 2.6.27)",
+        return Step(f"{call.secondary.fault}: {into} = {name}, read before the pte lookup", run,
+                    "KVM: arch/x86/kvm/mmu.c:1454-1456 tdp_page_fault at v2.6.27 (\"implicit mb()\"; "
+                    "smp_rmb() in later kernels)",
                     kind=READ_BEGIN)
     return template
 
@@ -185,7 +188,9 @@ class Scheme:
     retry_name:     the kernel's name for that check, for labels.
     source:         where it comes from (kernel file and version, or Message-ID).
     requires:       the secondaries it can drive, if not every one (the GRU
-                    driver's scheme needs the GRU's hardware dropin rule).
+                    driver's scheme needs the GRU's hardware dropin rule).  A
+                    scheme that declares it is taken at its word: see
+                    :func:`drives`.
     """
 
     name: str
@@ -256,6 +261,20 @@ def _counters(name: str, counters) -> tuple:
 SCHEMES: dict = {}
 #: Every scheme ever registered: a Scenario may keep one after its name was given to another (see scheme_named).
 _REGISTERED: set = set()
+
+
+def drives(scheme: Scheme, secondary) -> bool:
+    """Whether ``scheme`` can drive ``secondary``: the one compatibility rule Scenario, verdicts and the controls use.
+
+    A scheme that declares what it drives (``requires``) decides: a scheme
+    written in a cell with ``requires=("iommu",)`` drives the IOMMU.  Any
+    other scheme drives a secondary unless that secondary lists the built-in
+    schemes it takes (``Secondary.schemes``: the IOMMU, which has no fault
+    path of its own to check anything on) and the scheme is not one of them.
+    """
+    if scheme.requires:
+        return secondary.name in scheme.requires
+    return not secondary.schemes or scheme.name in secondary.schemes
 
 
 def register_scheme(scheme: Scheme, replace: bool = False) -> Scheme:
@@ -358,7 +377,7 @@ register_scheme(Scheme(
              "the kernel calls it under the PTL right after the pte is cleared (4.13+), before an mmu_gather "
              "frees a batch, and from range_end"),
     invalidate_range=(zap,),
-    source="drivers/iommu/amd_iommu_v2.c mn_invalidate_range (3.19+); include/linux/mmu_notifier.h (4.13)",
+    source="drivers/iommu/amd_iommu_v2.c mn_invalidate_range (3.19+); include/linux/mmu_notifier.h (3.19+)",
     requires=("iommu",),
 ))
 register_scheme(Scheme(

@@ -26,9 +26,10 @@ differ in what the thread argued about:
 
 Everything that differs between them is a field of their :class:`Secondary`
 record below: the names traces use, how the guest or device reaches a page,
-how a miss is refilled, whether callbacks sleep, and which of the cost
-model's assumptions (:mod:`labkit.tables.costs`) an install and a flush cost.
-Adding a fourth secondary is one record here (and a test).
+how a miss is refilled, whether callbacks sleep, which locks the fault holds
+in each era (:class:`FaultLocks`), and which of the cost model's assumptions
+(:mod:`labkit.tables.costs`) an install and a flush cost.  Adding a fourth
+secondary is one record here (and a test).
 """
 from __future__ import annotations
 
@@ -37,6 +38,31 @@ from dataclasses import dataclass
 from ..core.messages import shown
 
 HARDWARE_INVALIDATES = "gru_hw_invalidates"
+
+#: How long a secondary's fault holds the process's mmap_sem for reading.
+NO_MMAP_SEM = "none"      # a lockless walk: munmap's down_write does not keep it out
+AROUND_WALK = "walk"      # down_read around the page lookup only; the install comes after up_read
+WHOLE_FAULT = "fault"     # down_read before the lookup, up_read after the install (or after giving up)
+MMAP_SEM_SPANS = (NO_MMAP_SEM, AROUND_WALK, WHOLE_FAULT)
+
+
+@dataclass(frozen=True)
+class FaultLocks:
+    """What one secondary's fault holds in one era, and the source that says so.
+
+    ``mmap_sem`` is one of :data:`MMAP_SEM_SPANS`.  Only munmap takes mmap_sem
+    for writing in the model's scenarios, so it is there that the span decides
+    what can interleave: a walk under down_read cannot see the ptes munmap is
+    clearing, and a fault that holds it until the install cannot install
+    anything munmap could free.
+    """
+
+    mmap_sem: str
+    site: str            # the fault the era's walk stands for: function, file:line at a tag, or Message-ID
+
+    def __post_init__(self):
+        if self.mmap_sem not in MMAP_SEM_SPANS:
+            raise ValueError(f"mmap_sem={shown(self.mmap_sem)} is not valid; choose one of: {', '.join(MMAP_SEM_SPANS)}")
 
 
 @dataclass(frozen=True)
@@ -66,7 +92,9 @@ class Secondary:
     translates_on_miss: bool = False   # a miss is filled by a hardware walk of the CPU page table (ATS)
     lockless_walk: bool = False        # the fault reads the pte with no PTL (the GRU's atomic_pte_lookup)
     refmodes: tuple = ()     # the reference modes it can have, if not every one
-    schemes: tuple = ()      # the schemes it can be driven by, if not every one
+    schemes: tuple = ()      # the built-in schemes it can be driven by, if not every one (a scheme
+                             # that declares ``requires`` decides for itself: schemes.drives)
+    fault_locks: tuple = ()  # (era name, FaultLocks) for every era; none for a hardware walker
     #: GRU only: the hardware ignores a TLB dropin if an invalidate reached the
     #: GRU between reading the fault (TFH) and the dropin.  Modelled as a
     #: counter every flush bumps and the dropin compares.
@@ -75,6 +103,16 @@ class Secondary:
     @property
     def counters(self) -> tuple:
         return ((HARDWARE_INVALIDATES, 0),) if self.hardware_drop else ()
+
+    def locks_in(self, era: str) -> FaultLocks:
+        """What this secondary's fault holds in ``era`` (a hardware walk holds nothing a thread could)."""
+        if self.translates_on_miss:
+            return FaultLocks(NO_MMAP_SEM, self.fault_site)
+        try:
+            return dict(self.fault_locks)[era]
+        except KeyError:
+            raise ValueError(f"secondary {self.name!r} says nothing of its fault's locks in era {shown(era)}; "
+                             f"it knows: {', '.join(name for name, _ in self.fault_locks)}") from None
 
 
 KVM = Secondary(
@@ -101,7 +139,32 @@ KVM = Secondary(
     # gfn_to_pfn: get_user_pages(..., write=1, ...) in 2.6.26 and get_user_pages_fast(addr, 1, 1, page) in
     # 2.6.28; from the 3.x hva_to_pfn a read fault maps a read-only page read-only (docs/kernel-sites.md).
     asks_write=("2008-01", "2.6.27"),
+    fault_locks=(
+        ("2008-01", FaultLocks(AROUND_WALK, (
+            "KVM's fault of 2.6.26 and of the April 2008 notifier posting <20080427030514.GM9514@duo.random>: "
+            "down_read(mmap_sem) around gfn_to_pfn -> get_user_pages, up_read before kvm->mmu_lock"))),
+        ("2.6.27", FaultLocks(AROUND_WALK, (
+            "arch/x86/kvm/mmu.c:1449-1457 tdp_page_fault, :1290-1299 nonpaging_map and paging_tmpl.h:410-422 "
+            "FNAME(page_fault) at v2.6.27: down_read(mmap_sem); mmu_seq = mmu_notifier_seq; "
+            "gfn_to_pfn -> get_user_pages (virt/kvm/kvm_main.c:729); up_read; then kvm->mmu_lock"))),
+        ("2012", FaultLocks(NO_MMAP_SEM, (
+            "virt/kvm/kvm_main.c:1059-1086 hva_to_pfn_fast at 3.7.2: __get_user_pages_fast, a lockless walk; "
+            "the slow path (hva_to_pfn_slow, :1092-1129) takes mmap_sem (down_read around get_user_page_nowait, "
+            "or get_user_pages_fast's own fallback).  The model's walk is the fast path; its slow path is the "
+            "refault, which under munmap can only give up"))),
+        ("2017", FaultLocks(NO_MMAP_SEM, (
+            "virt/kvm/kvm_main.c:1340-1367 hva_to_pfn_fast at 4.13.4: __get_user_pages_fast, a lockless walk; "
+            "the slow path (hva_to_pfn_slow, :1373) takes mmap_sem (down_read around get_user_page_nowait at "
+            ":1385-1387, or get_user_pages_unlocked).  The model's walk is the fast path"))),
+    ),
 )
+
+#: The GRU holds mmap_sem for reading through the whole dropin, from before the walk to the TLB dropin.
+GRU_2_6_27 = ("drivers/misc/sgi-gru/grufault.c at v2.6.27: gru_find_lock_gts takes down_read(mmap_sem) (:77) and "
+              "gru_unlock_gts drops it (:114) around gru_user_dropin's whole retry loop; gru_intr wraps "
+              "gru_try_dropin in down_read_trylock/up_read (:444-446); the driver as posted in 2008")
+GRU_LATER = ("drivers/misc/sgi-gru/grufault.c as in 2.6.27 (gru_find_lock_gts, gru_intr's down_read_trylock); "
+             "at %s \"NOTE: mmap_sem is already held on entry to this function\" (atomic_pte_lookup)")
 
 GRU = Secondary(
     name="gru",
@@ -126,7 +189,22 @@ GRU = Secondary(
     flush_cost="gru_tlb_invalidate",
     lockless_walk=True,
     hardware_drop=True,
+    fault_locks=tuple((era, FaultLocks(WHOLE_FAULT, site)) for era, site in (
+        ("2008-01", GRU_2_6_27), ("2.6.27", GRU_2_6_27), ("2012", GRU_LATER % "3.7.2: grufault.c:216"),
+        ("2017", GRU_LATER % "4.13.4: grufault.c:215"))),
 )
+
+#: XPMEM as Lameter posted it on 1 Apr 2008 (the driver of SGI's 2008 patches): the exporting process's mmap_sem
+#: is held for reading around xpmem_ensure_valid_PFNs (get_user_pages and the PFN table), and dropped before the
+#: pfn goes back to __do_fault to be installed.
+XPMEM_2008 = ("xpmem_fault_handler and xpmem_ensure_valid_PFNs, '[patch 8/9] XPMEM: The device driver' "
+              "<20080401205637.474020250@sgi.com>: down_read(&seg_tg->mm->mmap_sem) around the pin, up_read "
+              "before the pfn is returned for the install")
+#: The later out-of-tree driver (hpc/xpmem) holds it from before the pin until remap_pfn_range has installed
+#: the page.  The copies read are maintained for 4.11+ kernels; which version ran in 2012 is not verified.
+XPMEM_LATER = ("xpmem_fault_handler of the hpc/xpmem driver (copies with 4.11/4.17 ifdefs): "
+               "xpmem_mmap_read_lock(seg_tg->mm) before xpmem_ensure_valid_PFN, xpmem_mmap_read_unlock after "
+               "remap_pfn_range; the 2012 and 2017 versions were not read")
 
 XPMEM = Secondary(
     name="xpmem",
@@ -151,6 +229,12 @@ XPMEM = Secondary(
     flush_cost="kvm_zap",        # a recall message is not modelled in time; the nearest assumption
     # exported pages are written by the remote host: assumed to be looked up for write, like KVM's
     asks_write=("2008-01", "2.6.27", "2012", "2017"),
+    fault_locks=(
+        ("2008-01", FaultLocks(AROUND_WALK, XPMEM_2008)),
+        ("2.6.27", FaultLocks(AROUND_WALK, XPMEM_2008)),
+        ("2012", FaultLocks(WHOLE_FAULT, XPMEM_LATER)),
+        ("2017", FaultLocks(WHOLE_FAULT, XPMEM_LATER)),
+    ),
 )
 
 IOMMU = Secondary(

@@ -16,7 +16,7 @@ from ..core.messages import shown
 from ..kernel.eras import AFTER_UNLOCK, DEFAULT_ERA, UNDER_PTL, era_named
 from ..kernel.fault import REFMODES
 from ..kernel.operations import OPS
-from ..kernel.schemes import BUILTIN_SCHEMES, SCHEMES, scheme_named
+from ..kernel.schemes import BUILTIN_SCHEMES, SCHEMES, drives, scheme_named
 from ..kernel.secondaries import SECONDARIES, THREAD_SECONDARIES, secondary_named
 from ..scenario import Scenario
 from .explore import Exploration, explore
@@ -41,8 +41,8 @@ def kernel_note(op: str, scheme_name: str, era: str = DEFAULT_ERA, secondary: st
         return "" if scheme.has_range or ranges else \
             "unmap_vmas calls only the range hooks: this driver is never told about the unmap"
     if op == "rmap" and era.rmap_notifier and driver.sleeps:
-        return ("proposed: Lameter's rmap notifier calls the driver after try_to_unmap walked the rmaps, with the "
-                "page lock held and no spinlock")
+        return ("as posted: Lameter's rmap notifier calls the driver after try_to_unmap walked the rmaps, with the "
+                "page lock held and no spinlock, but inside rcu_read_lock()")
     site = _page_site(op, era)
     if site is None:     # range_start/end bracket the unmap
         return "" if scheme.has_range or ranges else \
@@ -116,9 +116,7 @@ def _fixed_fields(fixed: dict) -> None:
 
 
 def _pairs(scheme, driver, refmode: str) -> bool:
-    return ((not scheme.requires or driver.name in scheme.requires)
-            and (not driver.schemes or scheme.name in driver.schemes)
-            and (not driver.refmodes or refmode in driver.refmodes))
+    return drives(scheme, driver) and (not driver.refmodes or refmode in driver.refmodes)
 
 
 def row(result: Exploration) -> dict:

@@ -80,6 +80,11 @@ COW_CONCLUSION = ("because at time N+2 the clear page table entry was not pair w
 
 #: year, change, who, source, what was verified, the lab configuration that shows it.
 MILESTONES = (
+    ("2008", "Lameter's January postings: every callback inside rcu_read_lock() (the rmap notifier too), though "
+     "their text wanted XPMEM to sleep; range_begin after tlb_gather_mmu; COW bracketed by range_begin/end",
+     "Christoph Lameter (range pair after Robin Holt)", "<20080125055801.212744875@sgi.com>, "
+     "<20080130022944.236370194@sgi.com>, <20080201050623.344041545@sgi.com>",
+     "the postings read (docs/kernel-sites.md item 18)", "era='2008-01'"),
     ("2008", "mmu_notifier core merged (every callback under rcu_read_lock()); KVM's mmu_notifier_seq/count "
      "in a separate KVM commit", "Andrea Arcangeli", "commit cddb8a5c14aa (core); KVM: commit e930bffe95e1",
      "core commit dated 28 Jul 2008 (2.6.27 merge window); the KVM commit is cited in later kernel mail",
@@ -87,22 +92,27 @@ MILESTONES = (
     ("2009", "KVM: MMU: dont hold pagecount reference for mapped sptes pages", "Izik Eidus",
      "commit acb66dd051d0; <1238457604-7637-2-git-send-email-ieidus@redhat.com>",
      "author, commit, title; release 2.6.32 inferred, not tag-verified", "refmode='gup_release'"),
-    ("2012", "every notification outside the PT lock, and allowed to sleep: reclaim's invalidate_page after "
-     "pte_unmap_unlock, COW bracketed by range_start/end (SRCU dispatch since 21a92735)",
+    ("2012", "invalidate_page and the range callbacks outside the PT lock, and allowed to sleep (SRCU dispatch "
+     "since 21a92735): reclaim's invalidate_page after pte_unmap_unlock, COW bracketed by range_start/end; "
+     "clear_flush_young and change_pte stay under the PT lock",
      "Sagi Grimberg, Haggai Eran", "commits 2ec74c3ef2d8, 6bdb913f0a70; postings of 6 Sep 2012",
-     "patches read (docs/kernel-sites.md item 12); 3.7 by date", "era='2012'"),
+     "patches read; mm/rmap.c, mm/memory.c, mm/mmu_notifier.c read at 3.7.2 (docs/kernel-sites.md item 12)",
+     "era='2012'"),
     ("2014", "invalidate_range: under the PTL and before an mmu_gather frees, for IOMMUv2/ATS devices that walk "
      "the CPU page table", "Joerg Roedel", "commits 1897bdc4d331, 34ee645e83b6; "
      "<1406212541-25975-2-git-send-email-joro@8bytes.org>",
-     "patches read; 3.19 from a third-party backport table, not tag-verified",
+     "patches read; the header's \"called under the ptl\" is in 3.19.8 (include/linux/mmu_notifier.h:161), "
+     "not in 3.7.2",
      "secondary='iommu', scheme='iotlb', era='2017'"),
     ("2017", "4.11: try_to_unmap_one's invalidate_page back under the PTL (an unintended side effect that broke "
      "drivers that slept in it)", "Kirill Shutemov", "commit c7ab0d2fdc84",
-     "patch and Andrew Morton's statement read; 4.11 inferred from the series' 4.11-rc fixes",
+     "patch and Andrew Morton's statement read; 4.10.17 calls it after pte_unmap_unlock (mm/rmap.c:1583-1585), "
+     "4.11.0 inside the page_vma_mapped_walk loop (mm/rmap.c:1459)",
      "the 2.6.27 placement (era='2.6.27')"),
     ("2017", "4.13: invalidate_page removed; rmap brackets its walk with range_start/end and calls "
      "invalidate_range under the PTL", "Jérôme Glisse", "commits 369ea8242c0f (rmap), 5f32b265400d (removal)",
-     "patches and cover letter read; 4.13 by date", "era='2017'"),
+     "patches and cover letter read; mm/rmap.c read at 4.13.4 (range_start :1360, invalidate_range :1518)",
+     "era='2017'"),
     ("2019", "mmu_interval_notifier with mmu_interval_read_begin/read_retry", "Jason Gunthorpe",
      "commit 99cb252f5e68; series with Link 20191112202231.3856-15-jgg@ziepe.ca",
      "mm/mmu_notifier.c of 5.5 read; 5.5 from a git describe string", "scheme='interval'"),

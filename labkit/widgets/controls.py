@@ -9,7 +9,7 @@ from ..kernel.eras import ERAS
 from ..core.messages import shown as quoted
 from ..kernel.fault import REFMODES
 from ..kernel.operations import CALLERS, OPS, RELEASES
-from ..kernel.schemes import SCHEMES, scheme_named
+from ..kernel.schemes import SCHEMES, drives, scheme_named
 from ..kernel.secondaries import SECONDARIES, secondary_named
 from ..scenario import Scenario
 
@@ -55,18 +55,16 @@ def fitted(values: dict, changed: str | None = None) -> dict:
     drives it; choosing a scheme brings the secondary it needs (the GRU's,
     the IOMMU's) or, if the current one cannot take it, the first that can;
     a secondary that takes no page reference of its own (the IOMMU) brings
-    refmode ``off``.  The rules are the Scenario's (``scheme.requires``,
-    ``secondary.schemes``, ``secondary.refmodes``); this only picks.
+    refmode ``off``.  The rules are the Scenario's (``schemes.drives``,
+    ``secondary.refmodes``); this only picks.
     """
     values = dict(values)
     scheme, secondary = scheme_named(values["scheme"]), secondary_named(values["secondary"])
-    if changed == "secondary" and secondary.schemes and scheme.name not in secondary.schemes:
-        scheme = scheme_named(secondary.schemes[0])
+    if changed == "secondary" and secondary.schemes and not drives(scheme, secondary):   # the IOMMU brings its own
+        scheme = next(s for s in SCHEMES.values() if drives(s, secondary))
         values["scheme"] = scheme.name
-    if scheme.requires and secondary.name not in scheme.requires:
-        secondary = secondary_named(scheme.requires[0])
-    elif secondary.schemes and scheme.name not in secondary.schemes:
-        secondary = next(s for s in SECONDARIES.values() if not s.schemes or scheme.name in s.schemes)
+    if not drives(scheme, secondary):
+        secondary = next(s for s in SECONDARIES.values() if drives(scheme, s))
     values["secondary"] = secondary.name
     if secondary.refmodes and values["refmode"] not in secondary.refmodes:
         values["refmode"] = secondary.refmodes[0]
@@ -131,8 +129,9 @@ class Controls:
                                 if zap else f"only zap gathers pages to free later; {self.op.value} frees them itself")
         self.caller.disabled = not zap
         self.caller.tooltip = ("truncate holds no mmap_sem: the fault may walk the pte at any point; munmap holds "
-                               "mmap_sem for writing, so the fault's walk (under mmap_sem for reading) comes before "
-                               "or after it" if zap else "only zap is reached from munmap or truncate")
+                               "mmap_sem for writing, so a fault that takes it for reading (KVM until 2.6.27, the "
+                               "GRU always) walks before or after it" if zap
+                               else "only zap is reached from munmap or truncate")
         values = fitted({name: getattr(self, name).value for name in FIELDS}, changed)
         for name in ("scheme", "secondary", "refmode"):
             getattr(self, name).value = values[name]

@@ -6,6 +6,8 @@ that the claim still holds.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..core.invariants import INVARIANTS, invariant
 from ..scenario import Scenario, build
 from ..search.explore import explore
@@ -109,7 +111,13 @@ def window_map(scenario: Scenario):
 CROSS_CHECK_STATES = 100_000
 
 
-def beyond_placements(scenario: Scenario, table=None) -> str:
+@lru_cache(maxsize=256)
+def _broken(scenario: Scenario) -> tuple:
+    """What some schedule of ``scenario`` breaks, within CROSS_CHECK_STATES (cached: a Lab goes back and forth)."""
+    return explore(scenario, max_states=CROSS_CHECK_STATES).found("yes")
+
+
+def beyond_placements(scenario: Scenario, table=None, broken=None) -> str:
     """What ``explore`` finds broken that no cell of the window map breaks, in words ("" when nothing is missing).
 
     The slider and the window map place two things, the fault's pte read and
@@ -118,12 +126,13 @@ def beyond_placements(scenario: Scenario, table=None) -> str:
     (:func:`labkit.search.schedules.vm_order`).  A schedule that needs the
     guest somewhere else, or the COWs and the CPU writer of ``cow2`` in
     another order, has no cell: the map says so instead of letting its
-    count read as "nothing else can break".
+    count read as "nothing else can break".  ``broken``: the invariants some
+    schedule breaks, if known already (default: ``explore`` finds them).
     """
     table = window_map(scenario) if table is None else table
     shown = set("".join(cell for column in table.columns for cell in table[column]))
-    found = explore(scenario, max_states=CROSS_CHECK_STATES)
-    missing = [name for name in found.found("yes") if invariant(name).letter not in shown]
+    broken = _broken(scenario) if broken is None else broken
+    missing = [name for name in broken if invariant(name).letter not in shown]
     if not missing:
         return ""
     model = build(scenario)

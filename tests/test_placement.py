@@ -53,7 +53,7 @@ def test_a_slider_run_of_cow2_runs_every_thread_to_its_end():
 
 def test_the_store_order_example_has_placements_that_break_it_as_explore_does():
     assert explore(STORE_ORDER).verdict("store_order") == "yes"
-    trace = simulate(STORE_ORDER, interleave(STORE_ORDER, 0, 20))      # the IOTLB filled first, the reads after the stores
+    trace = simulate(STORE_ORDER, interleave(STORE_ORDER, 0, 20))   # IOTLB filled first, reads after the stores
     assert "store_order" in trace.violated()
     assert placement_of(trace)[0] == 0
     shown = windowmap(STORE_ORDER)
@@ -61,7 +61,7 @@ def test_the_store_order_example_has_placements_that_break_it_as_explore_does():
 
 
 def test_a_window_map_that_cannot_place_what_explore_finds_says_so():
-    scenario = STORE_ORDER.replace(era="2.6.27")      # end_only's range_end under the PTL: the break needs B's COW inside A's
+    scenario = STORE_ORDER.replace(era="2.6.27")   # range_end under the PTL: the break needs B's COW inside A's
     assert explore(scenario).verdict("store_order") == "yes"
     table = window_map(scenario)
     assert not any("T" in cell for column in table.columns for cell in table[column])

@@ -117,7 +117,8 @@ def link(name: str, steps: list, daemon: bool = False) -> Program:
         try:
             return labels[label]
         except KeyError:
-            raise ValueError(f"{shown(name)}: no step is labelled {shown(label)}; labels: {shown(sorted(labels))}") from None
+            raise ValueError(f"{shown(name)}: no step is labelled {shown(label)}; "
+                             f"labels: {shown(sorted(labels))}") from None
 
     chooses = []
     for index, step in enumerate(steps):

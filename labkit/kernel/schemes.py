@@ -441,9 +441,9 @@ def scheme_named(name) -> Scheme:
     if isinstance(name, Scheme):
         registered = SCHEMES.get(name.name)
         if registered is not None and name != registered and name not in _REGISTERED:
-            raise ValueError(f"scheme {shown(name.name)} is not the registered scheme of that name, and a Scenario's "
-                             f"repr (scheme={shown(name.name)}) would replay the registered one: register yours under a "
-                             "name of its own, or with register_scheme(scheme, replace=True)")
+            raise ValueError(f"scheme {shown(name.name)} is not the registered scheme of that name, and a "
+                             f"Scenario's repr (scheme={shown(name.name)}) would replay the registered one: register "
+                             "yours under a name of its own, or with register_scheme(scheme, replace=True)")
         return name
     try:
         return SCHEMES[name]

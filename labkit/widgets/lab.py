@@ -38,7 +38,7 @@ from ..tables.narrate import events, status
 from . import palette
 from .controls import FIELDS, Controls, fitted
 from .guard import Messages, guard, readable
-from .lanes import handle_words, placement_of, vm_places
+from .lanes import Handles, handle_words, placement_of, vm_places
 from .scheduler import DEFAULT_GOAL, Scheduler
 from .shown import Shown
 from .timeline import Timeline
@@ -50,8 +50,8 @@ DEFAULT_SPEED = 1000
 SLIDER_TIP = ("left handle: after which of the VM operation's steps the secondary fault reads the pte; "
               "right handle: after which it installs its entry and the guest accesses (cow2: the VM operation's "
               "steps are both COWs' and the CPU writer's, in the order the positions name)")
-#: The words under the slider: (first handle, second handle) as ``lanes.handle_words`` says them.
-HANDLES = ("the fault reads the pte", "installs its entry")
+#: What the handles place unless told (``lanes.handle_words`` says it for each configuration).
+HANDLES = Handles("the fault reads the pte", "installs its entry", "installs", "fault reads | installs")
 
 
 def verdict_html(trace) -> str:
@@ -97,7 +97,7 @@ def status_html(trace, step: int) -> str:
 
 
 def csv_link(trace) -> str:
-    """A link that saves the trace as CSV; the file name comes from the configuration (a scheme's name is the user's)."""
+    """A link that saves the trace as CSV, named after the configuration (a scheme's name is the user's)."""
     data = base64.b64encode(trace_csv(trace).encode()).decode()
     name = trace.scenario.label().replace("/", "-") + ".csv"
     return (f'<a download="{html.escape(name, quote=True)}" href="data:text/csv;base64,{data}">'
@@ -107,8 +107,8 @@ def csv_link(trace) -> str:
 def placement_html(labels, handles=HANDLES) -> str:
     """The words under the slider: what each handle places, and after which step."""
     read, install = labels
-    return (f'<span style="font-size:12px">{html.escape(handles[0])} <b>{html.escape(read)}</b>'
-            f" · {html.escape(handles[1])} <b>{html.escape(install)}</b></span>")
+    return (f'<span style="font-size:12px">{html.escape(handles.read)} <b>{html.escape(read)}</b>'
+            f" · {html.escape(handles.install)} <b>{html.escape(install)}</b></span>")
 
 
 def schedule_slider(places, read_after: int, install_after: int, handles=HANDLES):
@@ -122,7 +122,7 @@ def schedule_slider(places, read_after: int, install_after: int, handles=HANDLES
     """
     slider = widgets.SelectionRangeSlider(
         options=[(place, k) for k, place in enumerate(places)], index=(read_after, install_after),
-        description="fault reads | installs", style={"description_width": "initial"}, readout=False,
+        description=handles.label, style={"description_width": "initial"}, readout=False,
         layout=widgets.Layout(width="520px"), continuous_update=True, tooltip=SLIDER_TIP)
     slider.add_class("labkit-schedule")
     words = widgets.HTML()
@@ -193,7 +193,7 @@ class Lab(Shown):
         self.controls = Controls(scenario, shown=controls)
         places = vm_places(build(scenario))
         self.when, self.placement = schedule_slider(places, *checked_placement(places, read_after, install_after),
-                                                    handles=handle_words(build(scenario))[:2])
+                                                    handles=handle_words(build(scenario)))
         self.worst_button = widgets.Button(description="worst case", icon="bolt",
                                            tooltip="search every schedule and load the shortest that breaks an "
                                                    "invariant here")
@@ -463,10 +463,11 @@ class Lab(Shown):
         """The slider's positions are the new configuration's VM steps; its handles stay where they can."""
         model = build(self.scenario)
         places = vm_places(model)
-        handles = handle_words(model)[:2]
+        handles = handle_words(model)
         if handles != self.placement.handles:
             self.placement.handles = handles
             self.placement.value = placement_html(self.when.label, handles)
+            self.when.description = handles.label
         if list(self.when.options) == [(place, k) for k, place in enumerate(places)]:
             return
         low, high = self.when.index

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from ..core.engine import in_order, run
 from ..core.kinds import GET_PAGE, INSTALL, KINDS, LOCK, PTE_CLEAR, PTE_READ, READ_BEGIN, UNLOCK, word
@@ -426,8 +427,17 @@ def vm_places(model) -> list:
                                                 for k, (t, step) in enumerate(steps, start=1)]
 
 
-def handle_words(model) -> tuple:
-    """What the slider's two handles place, in words: (first handle, second handle, second in short).
+class Handles(NamedTuple):
+    """What the slider's two handles place, in the words each view uses."""
+
+    read: str            # the first handle, in full ("the fault reads the pte")
+    install: str         # the second, in full ("installs its entry")
+    install_short: str   # the second in a sentence that names the first ("..., installs after 8")
+    label: str           # both, as the slider's own short label
+
+
+def handle_words(model) -> Handles:
+    """What the slider's two handles place for ``model``.
 
     Usually the fault's pte read and its install (the guest accesses right
     after).  An IOMMU's translation reads the pte and fills the IOTLB in one
@@ -435,8 +445,9 @@ def handle_words(model) -> tuple:
     """
     if fills_in_one_step(model):
         reads = f"{model.secondary.user} reads"
-        return f"the IOMMU's walk fills the {model.secondary.entry}", reads, reads
-    return "the fault reads the pte", "installs its entry", "installs"
+        return Handles(f"the IOMMU's walk fills the {model.secondary.entry}", reads, reads,
+                       f"IOMMU fills | {model.secondary.user.removeprefix('the ')} reads")
+    return Handles("the fault reads the pte", "installs its entry", "installs", "fault reads | installs")
 
 
 def placement_of(trace) -> tuple:

@@ -70,7 +70,7 @@ class Compare(Shown):
             side.timeline.min_left_px = margin
         places = _places(left, right)
         self.when, self.placement = schedule_slider(places, *checked_placement(places, read_after, install_after),
-                                                    handles=handle_words(build(left))[:2])
+                                                    handles=handle_words(build(left)))
         self.cursor = widgets.IntSlider(min=0, max=1, description="story", layout=widgets.Layout(width="420px"))
         self.play = widgets.Play(min=0, max=1, interval=DEFAULT_SPEED)
         self.speed = widgets.Dropdown(options=SPEEDS, value=DEFAULT_SPEED, description="speed",

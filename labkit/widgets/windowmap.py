@@ -109,8 +109,8 @@ class WindowMap(Shown):
         self.scenario, self.table = scenario, window_map(scenario)
         self.beyond = beyond_placements(scenario, self.table)
         self.handles = handle_words(build(scenario))
-        self.axes[0].label = f"{self.handles[0]} after VM step"
-        self.axes[1].label = f"{self.handles[2]} after VM step"
+        self.axes[0].label = f"{self.handles.read} after VM step"
+        self.axes[1].label = f"{self.handles.install_short} after VM step"
         n = len(self.table.index) - 1
         labels = [str(k) for k in range(n + 1)]
         cells = [[self.table.loc[read, install] for install in range(n + 1)] for read in range(n + 1)]
@@ -150,7 +150,8 @@ class WindowMap(Shown):
         self.messages.clear()
         self.lab.move(read, install)
         self._select(read, install)
-        self.messages.say(f"loaded: {self.handles[0]} after VM step {read}, {self.handles[2]} after {install} "
+        read_words, install_words = self.handles.read, self.handles.install_short
+        self.messages.say(f"loaded: {read_words} after VM step {read}, {install_words} after {install} "
                           f"({self.cells[read][install]})")
 
     def _element_clicked(self, mark, content) -> None:

@@ -43,8 +43,9 @@ def run() -> None:
         from .cli import main
 
         status = main()
-    except KeyboardInterrupt:
-        print("terminated" if _received[:1] == [signal.SIGTERM] else "interrupted", file=sys.stderr)
+    except KeyboardInterrupt:            # before main() could handle it (while labkit.cli was imported)
+        if sys.stderr is not None:       # print(file=None) would write to stdout
+            print("terminated" if _received[:1] == [signal.SIGTERM] else "interrupted", file=sys.stderr)
         status = 130
     if _received:
         status = STATUS[_received[0]]

@@ -362,3 +362,20 @@ def test_2_6_27_s_kvm_fault_says_implicit_mb_where_later_kernels_say_smp_rmb():
     model = labkit.build(Scenario(op="zap", scheme="range_seq", refmode="pin"))
     read = model.programs[model.index("fault")].steps[0]
     assert "implicit mb()" in read.site and "smp_rmb()" not in read.action
+
+
+@pytest.mark.parametrize("era", ["2012", "2017"])
+def test_the_interval_notifier_stays_odd_while_two_copy_on_writes_overlap(era):
+    """mm/mmu_notifier.c (5.5): mn_itree_inv_start_range does ``seq |= 1`` and counts the active
+    invalidations; mn_itree_inv_end makes the sequence even (``seq++``) only when the last one ends.
+    So with the documentation's two overlapping COWs, a fault cannot begin a read between them."""
+    result = explore(Scenario(op="cow2", scheme="interval", refmode="off", secondary="kvm", era=era))
+    assert result.complete and result.found("yes") == ()
+    scenario = Scenario(op="cow2", scheme="interval", refmode="off", era=era)
+    everything = vm_length(scenario)          # the placement overlaps the two COWs, as the example does
+    trace = simulate(scenario, interleave(scenario, everything, everything))
+    seq = [dict(state.counters)["invalidate_seq"] for state in trace.states]
+    active = [dict(state.counters)["active_invalidate_ranges"] for state in trace.states]
+    assert max(active) == 2
+    assert all(value % 2 == 1 for value, running in zip(seq, active) if running)
+    assert (seq[0], seq[-1]) == (2, 4)

@@ -63,7 +63,10 @@ from .pages import put_page
 from .secondaries import HARDWARE_INVALIDATES, SECONDARIES
 
 SEQ, COUNT, ACTIVE = "mmu_notifier_seq", "mmu_notifier_count", "range_active"
-INTERVAL_SEQ = "invalidate_seq"
+INTERVAL_SEQ = "invalidate_seq"                       # mmu_notifier_subscriptions->invalidate_seq
+ACTIVE_RANGES = "active_invalidate_ranges"
+SUBSCRIPTION_SEQ = "interval_sub->invalidate_seq"
+INTERVAL_SITE = "mm/mmu_notifier.c (5.5, commit 99cb252f5e68)"
 #: The hooks a scheme can register, in mmu_notifier_ops order.
 HOOKS = ("invalidate_page", "invalidate_range_start", "invalidate_range_end", "invalidate_range")
 
@@ -390,40 +393,68 @@ register_scheme(Scheme(
 ))
 
 
-def _interval_set_seq(call: Call) -> Step:
-    """mmu_interval_set_seq: the invalidation makes the sequence odd; range_end makes it even again."""
+def _interval_inv_start(call: Call) -> Step:
+    """mn_itree_inv_start_range: one more invalidation is active, and the mm's sequence is odd while any is.
+
+    ``seq |= 1`` leaves an odd sequence as it is: a second overlapping
+    invalidation does not make it even again (mm/mmu_notifier.c, 5.5,
+    "seq |= 1  # Begin writing").
+    """
     def run(s: System, t: int) -> System:
-        return with_counter(s, INTERVAL_SEQ, counter(s, INTERVAL_SEQ) + 1)
-    return Step(f"{callback_name(call)}: {INTERVAL_SEQ}++ (odd while invalidating, even after)", run,
-                "mm/mmu_notifier.c mn_itree_invalidate / mn_itree_inv_end (5.5, commit 99cb252f5e68)", kind=COUNTER)
+        s = with_counter(s, ACTIVE_RANGES, counter(s, ACTIVE_RANGES) + 1)
+        return with_counter(s, INTERVAL_SEQ, counter(s, INTERVAL_SEQ) | 1)
+    return Step(f"mn_itree_inv_start_range: {ACTIVE_RANGES}++, {INTERVAL_SEQ} |= 1 (odd: invalidating)", run,
+                f"{INTERVAL_SITE} mn_itree_inv_start_range", kind=COUNTER)
+
+
+def _interval_set_seq(call: Call) -> Step:
+    """mmu_interval_set_seq: the driver's invalidate() records the mm's odd sequence in its subscription."""
+    def run(s: System, t: int) -> System:
+        return with_counter(s, SUBSCRIPTION_SEQ, counter(s, INTERVAL_SEQ))
+    return Step(f"{callback_name(call)}: mmu_interval_set_seq ({SUBSCRIPTION_SEQ} = {INTERVAL_SEQ})", run,
+                f"{INTERVAL_SITE} mmu_interval_set_seq, called by the driver's invalidate()", kind=COUNTER)
+
+
+def _interval_inv_end(call: Call) -> Step:
+    """mn_itree_inv_end: only the last active invalidation makes the mm's sequence even again (``seq++``)."""
+    def run(s: System, t: int) -> System:
+        active = counter(s, ACTIVE_RANGES) - 1
+        s = with_counter(s, ACTIVE_RANGES, active)
+        seq = counter(s, INTERVAL_SEQ)
+        return with_counter(s, INTERVAL_SEQ, seq + 1) if active == 0 and seq % 2 else s
+    return Step(f"mn_itree_inv_end: {ACTIVE_RANGES}--, the last one makes {INTERVAL_SEQ} even (seq++)", run,
+                f"{INTERVAL_SITE} mn_itree_inv_end", kind=COUNTER)
 
 
 def _interval_read_begin(call: Call) -> Step:
-    """mmu_interval_read_begin: wait while an invalidation is running (odd sequence), then remember it."""
+    """mmu_interval_read_begin: remember the subscription's sequence; if it is the mm's, an invalidation that
+    already told this subscription is running: wait until the mm's sequence moves on (range_end)."""
     def run(s: System, t: int):
-        seq = counter(s, INTERVAL_SEQ)
-        return None if seq % 2 else with_local(s, t, seq=seq)
-    return Step(f"{call.secondary.fault}: mmu_interval_read_begin (waits while {INTERVAL_SEQ} is odd)", run,
-                "mm/mmu_notifier.c mmu_interval_read_begin (5.5, commit 99cb252f5e68)", kind=READ_BEGIN)
+        seq = counter(s, SUBSCRIPTION_SEQ)
+        return None if seq == counter(s, INTERVAL_SEQ) else with_local(s, t, seq=seq)
+    return Step(f"{call.secondary.fault}: mmu_interval_read_begin (seq = {SUBSCRIPTION_SEQ}; waits while it "
+                f"equals {INTERVAL_SEQ})", run, f"{INTERVAL_SITE} mmu_interval_read_begin", kind=READ_BEGIN)
 
 
 def interval_read_retry(s: System, t: int) -> bool:
-    """mmu_interval_read_retry: the sequence moved since read_begin."""
-    return counter(s, INTERVAL_SEQ) != local(s, t, "seq")
+    """mmu_interval_read_retry: the subscription's sequence moved since read_begin (an invalidate() ran)."""
+    return counter(s, SUBSCRIPTION_SEQ) != local(s, t, "seq")
 
 
 register_scheme(Scheme(
     name="interval",
-    summary=("mmu_interval_notifier (5.5): the invalidation makes a sequence odd, range_end makes it even; "
-             "read_begin waits for an even sequence, read_retry under the driver's lock retries if it moved"),
-    counters=((INTERVAL_SEQ, 0),),
-    invalidate_range_start=(spin_lock, _interval_set_seq, zap, spin_unlock),
-    invalidate_range_end=(spin_lock, _interval_set_seq, spin_unlock),
+    summary=("mmu_interval_notifier (5.5): range_start makes the mm's sequence odd and the driver's invalidate() "
+             "copies it into its subscription; the last range_end makes it even; read_begin waits while the "
+             "subscription's sequence is the mm's, read_retry under the driver's lock retries if it moved"),
+    # the kernel starts the mm's sequence at 2 and an idle subscription at one less (mmu_interval_notifier_insert)
+    counters=((INTERVAL_SEQ, 2), (ACTIVE_RANGES, 0), (SUBSCRIPTION_SEQ, 1)),
+    invalidate_range_start=(_interval_inv_start, spin_lock, _interval_set_seq, zap, spin_unlock),
+    invalidate_range_end=(_interval_inv_end,),
     fault_begin=(_interval_read_begin,),
     fault_retry=interval_read_retry,
     retry_name="mmu_interval_read_retry",
-    source="mm/mmu_notifier.c (5.5, Jason Gunthorpe, commit 99cb252f5e68); the sequence is per mm here, "
-           "as in mmu_notifier_mm->invalidate_seq",
+    source="mm/mmu_notifier.c (5.5, Jason Gunthorpe, commit 99cb252f5e68): mn_itree_inv_start_range, "
+           "mn_itree_inv_end, mmu_interval_read_begin/read_retry; one subscription covering the whole range",
 ))
 
 #: The six schemes of the thread, in the order the verdict matrix lists them.

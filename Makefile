@@ -41,14 +41,18 @@ lab: $(VENV)/.lab-installed
 # Port 8866 unless PORT is given (make present PORT=9000).  NOTEBOOK picks what to serve:
 #   make present NOTEBOOK=notebooks/03_range_and_refcount.ipynb    one chapter
 #   make present NOTEBOOK=notebooks                                every chapter, listed on the start page
+#   make present IP=0.0.0.0                                        reachable from the room's network, for a class
+# present/voila.py holds the settings for a class: a page's kernel ends when the page closes,
+# and the kernel of a page that vanished is culled (the browser test runs Voila with the same file).
 present: NOTEBOOK ?= notebooks/lab.ipynb
 present: VOILA_PORT = $(if $(filter file,$(origin PORT)),8866,$(PORT))
+present: IP ?= 127.0.0.1
 present: $(VENV)/.lab-installed
 	@test -f $(NOTEBOOK) || test -d $(NOTEBOOK) || { echo "$(NOTEBOOK) does not exist (give a notebook or a folder of them)"; exit 1; }
 	@$(PY) -c 'import voila' 2>/dev/null || $(PIP) voila
-	@echo "Serving $(NOTEBOOK) with Voila on http://127.0.0.1:$(VOILA_PORT)/ — open the URL with the token printed below (Ctrl-C stops it)."
-	$(VENV)/bin/voila $(NOTEBOOK) --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --token \
-	  --strip_sources=True --show_tracebacks=False
+	@echo "Serving $(NOTEBOOK) with Voila on http://$(IP):$(VOILA_PORT)/ — open the URL with the token printed below (Ctrl-C stops it)."
+	$(VENV)/bin/voila $(NOTEBOOK) --no-browser --Voila.ip=$(IP) --port=$(VOILA_PORT) --token \
+	  --Voila.config_file_paths=$(CURDIR)/present
 
 test: $(VENV)/.test-installed $(LITE_VENV)/.installed
 	LABKIT_LITE_PYTHON=$(LITE_PY) $(PY) -m pytest

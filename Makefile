@@ -33,9 +33,20 @@ lab: $(VENV)/.lab-installed
 	@# JupyterLab reads setting defaults from <sys.prefix>/share/jupyter/lab/settings/overrides.json
 	@# (binder/postBuild puts the same file there on Binder): save widget state in notebooks, no "Jupyter news?" pop-up.
 	@install -D -m 644 binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@$(MAKE) --no-print-directory trust
 	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT)/ — open the URL with the token printed below."
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
 	  --ServerApp.root_dir=$(CURDIR)/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The notebooks ship with their outputs: figures as SVG, widgets with their saved state.  JupyterLab shows
+# an untrusted notebook's SVG and widget outputs as their plain-text fallback until it is run, so make lab
+# signs the shipped notebooks in this user's own store (jupyter trust: nbsignatures.db in the Jupyter data
+# folder), as binder/postBuild does on Binder.  A notebook edited elsewhere is trusted again at the next make lab.
+.PHONY: trust
+trust:
+	@test -x $(VENV)/bin/jupyter || { echo "$(VENV)/bin/jupyter is missing: run make lab"; exit 1; }
+	@echo "Trusting the notebooks in notebooks/ (jupyter trust), so their stored figures show before they run."
+	@$(VENV)/bin/jupyter trust notebooks/*.ipynb > /dev/null
 
 # Presentation mode: the walkthrough as a Voila app, code hidden, widgets live.
 # Port 8866 unless PORT is given (make present PORT=9000).  NOTEBOOK picks what to serve:

@@ -1,5 +1,7 @@
-"""make lab without the "Jupyter news?" pop-up; make present serves one chapter or all of them, with a class's settings."""
+"""make lab trusts the notebooks, without the "Jupyter news?" pop-up; make present serves one chapter or all of them,
+with a class's settings."""
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,6 +15,14 @@ def test_lab_and_binder_settings_turn_the_news_pop_up_off():
     notification = overrides["@jupyterlab/apputils-extension:notification"]
     assert notification["fetchNews"] == "false"          # JupyterLab 4's setting is a string: "true"/"false"/"none"
     assert notification["checkForUpdates"] is False
+
+
+def test_lab_and_binder_trust_the_shipped_notebooks():
+    """tests/browser/test_fresh_clone_browser.py shows what trust changes: figures instead of their text."""
+    lab = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "jupyter trust notebooks/*.ipynb" in lab
+    post_build = (ROOT / "binder" / "postBuild").read_text()
+    assert re.search(r"^jupyter trust notebooks/\*\.ipynb", post_build, re.M)
 
 
 def present(*args) -> str:

@@ -48,6 +48,15 @@ trust:
 	@echo "Trusting the notebooks in notebooks/ (jupyter trust), so their stored figures show before they run."
 	@$(VENV)/bin/jupyter trust notebooks/*.ipynb > /dev/null
 
+# The worksheet's printed answer key for SEED (notebook 08's default: 2008), generated from the model;
+# tests/test_exercises.py keeps notebooks/answer_key_2008.md equal to it.
+.PHONY: answer-key
+answer-key: SEED ?= 2008
+answer-key: $(VENV)/.lab-installed
+	$(PY) -c 'import labkit; print(labkit.exercises.answer_key(int("$(SEED)")), end="")' > notebooks/answer_key_$(SEED).md.new
+	@mv notebooks/answer_key_$(SEED).md.new notebooks/answer_key_$(SEED).md
+	@echo "Wrote notebooks/answer_key_$(SEED).md"
+
 # Presentation mode: the walkthrough as a Voila app, code hidden, widgets live.
 # Port 8866 unless PORT is given (make present PORT=9000).  NOTEBOOK picks what to serve:
 #   make present NOTEBOOK=notebooks/03_range_and_refcount.ipynb    one chapter

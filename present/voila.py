@@ -1,6 +1,6 @@
 """Voila's settings for a class: what `make present` passes (--Voila.config_file_paths=present).
 
-Every page Voila serves starts a kernel of its own (about 107 MB for lab.ipynb;
+Every page Voila serves starts a kernel of its own (about 106 MB for lab.ipynb;
 README, "A Voila server for a class").  A class opens and closes pages all
 lesson long, so a kernel must go when its page goes:
 

@@ -1,6 +1,6 @@
 """`make present` for a class: a page's kernel ends when the page closes, and a vanished page's kernel is culled.
 
-Voila starts one kernel per page (about 107 MB each for lab.ipynb).  Before
+Voila starts one kernel per page (about 106 MB each for lab.ipynb).  Before
 present/voila.py, Voila 0.5.13 refused every page's closing beacon (403, no
 ``_xsrf`` cookie) and culled nothing, so a class's kernels piled up: 28 of them
 held 3.1 GB after one walkthrough.  These tests run Voila with the options

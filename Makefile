@@ -33,22 +33,46 @@ lab: $(VENV)/.lab-installed
 	@# JupyterLab reads setting defaults from <sys.prefix>/share/jupyter/lab/settings/overrides.json
 	@# (binder/postBuild puts the same file there on Binder): save widget state in notebooks, no "Jupyter news?" pop-up.
 	@install -D -m 644 binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@$(MAKE) --no-print-directory trust
 	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT)/ — open the URL with the token printed below."
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
 	  --ServerApp.root_dir=$(CURDIR)/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The notebooks ship with their outputs: figures as SVG, widgets with their saved state.  JupyterLab shows
+# an untrusted notebook's SVG and widget outputs as their plain-text fallback until it is run, so make lab
+# signs the shipped notebooks in this user's own store (jupyter trust: nbsignatures.db in the Jupyter data
+# folder), as binder/postBuild does on Binder.  A notebook edited elsewhere is trusted again at the next make lab.
+.PHONY: trust
+trust:
+	@test -x $(VENV)/bin/jupyter || { echo "$(VENV)/bin/jupyter is missing: run make lab"; exit 1; }
+	@echo "Trusting the notebooks in notebooks/ (jupyter trust), so their stored figures show before they run."
+	@$(VENV)/bin/jupyter trust notebooks/*.ipynb > /dev/null
+
+# The worksheet's printed answer key for SEED (notebook 08's default: 2008), generated from the model;
+# tests/test_exercises.py keeps notebooks/answer_key_2008.md equal to it.
+.PHONY: answer-key
+answer-key: SEED ?= 2008
+answer-key: $(VENV)/.lab-installed
+	$(PY) -c 'import labkit; print(labkit.exercises.answer_key(int("$(SEED)")), end="")' > notebooks/answer_key_$(SEED).md.new
+	@mv notebooks/answer_key_$(SEED).md.new notebooks/answer_key_$(SEED).md
+	@echo "Wrote notebooks/answer_key_$(SEED).md"
 
 # Presentation mode: the walkthrough as a Voila app, code hidden, widgets live.
 # Port 8866 unless PORT is given (make present PORT=9000).  NOTEBOOK picks what to serve:
 #   make present NOTEBOOK=notebooks/03_range_and_refcount.ipynb    one chapter
 #   make present NOTEBOOK=notebooks                                every chapter, listed on the start page
+#   make present IP=0.0.0.0                                        reachable from the room's network, for a class
+# present/voila.py holds the settings for a class: a page's kernel ends when the page closes,
+# and the kernel of a page that vanished is culled (the browser test runs Voila with the same file).
 present: NOTEBOOK ?= notebooks/lab.ipynb
 present: VOILA_PORT = $(if $(filter file,$(origin PORT)),8866,$(PORT))
+present: IP ?= 127.0.0.1
 present: $(VENV)/.lab-installed
 	@test -f $(NOTEBOOK) || test -d $(NOTEBOOK) || { echo "$(NOTEBOOK) does not exist (give a notebook or a folder of them)"; exit 1; }
 	@$(PY) -c 'import voila' 2>/dev/null || $(PIP) voila
-	@echo "Serving $(NOTEBOOK) with Voila on http://127.0.0.1:$(VOILA_PORT)/ — open the URL with the token printed below (Ctrl-C stops it)."
-	$(VENV)/bin/voila $(NOTEBOOK) --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --token \
-	  --strip_sources=True --show_tracebacks=False
+	@echo "Serving $(NOTEBOOK) with Voila on http://$(IP):$(VOILA_PORT)/ — open the URL with the token printed below (Ctrl-C stops it)."
+	$(VENV)/bin/voila $(NOTEBOOK) --no-browser --Voila.ip=$(IP) --port=$(VOILA_PORT) --token \
+	  --Voila.config_file_paths=$(CURDIR)/present
 
 test: $(VENV)/.test-installed $(LITE_VENV)/.installed
 	LABKIT_LITE_PYTHON=$(LITE_PY) $(PY) -m pytest

@@ -1,4 +1,6 @@
 """labkit.exercises: seeded problems, graded by running the model, answers hidden by default."""
+from pathlib import Path
+
 import pytest
 
 import labkit.tables.exercises as ex
@@ -103,3 +105,39 @@ def test_the_instructor_sees_answers_that_the_grader_accepts(student):
 def test_the_placeholder_answer_is_not_graded():
     problem = ex.worksheet(2008)[0]
     assert problem.check("?") == "1. not graded yet: replace ? with your answer and run the cell again."
+
+
+ANSWER_KEY = Path(__file__).resolve().parent.parent / "notebooks" / "answer_key_2008.md"
+
+
+def test_answer_key_matches_the_model():
+    """The printed key is the model's answers for notebook 08's seed, regenerated whenever the model changes."""
+    assert ANSWER_KEY.read_text() == ex.answer_key(2008), (
+        "notebooks/answer_key_2008.md differs from the model's answers: run make answer-key SEED=2008")
+
+
+def test_the_answer_key_gives_every_answer_and_the_grader_accepts_each():
+    key = ex.answer_key(2008)
+    for problem in ex.worksheet(2008):
+        solution = problem.solution()
+        assert f"**Answer:** {solution.answer}" in key and problem.question in key
+        if problem.kind in ("verdict", "story"):
+            accepted = solution.answer                                    # invariant names
+        else:                                                             # "safe schemes: a, b" / "shortest: vm,..."
+            accepted = solution.answer.split(": ")[1].split(", ")[0]
+        assert problem.grade(accepted).right is True, problem
+
+
+def test_a_grade_says_right_wrong_or_not_graded_with_check_s_line():
+    problem = ex.Problem(1, "verdict", Scenario(op="zap", scheme="range", refmode="off"))
+    for answer, right in (("use_after_free, stale", True), ("stale", False), ("freed page", None), ("?", None)):
+        grade = problem.grade(answer)
+        assert grade.right is right and grade.line == problem.check(answer), answer
+    breaking = ex.Problem(6, "break", Scenario(op="zap", scheme="range", refmode="off"), target="use_after_free")
+    assert breaking.grade("").right is None and breaking.grade("vm").right is False
+    assert breaking.grade(explore(breaking.scenario).shortest["use_after_free"]).right is True
+
+
+def test_a_solution_does_not_depend_on_the_instructor_switch(student):
+    problem = ex.worksheet(2008)[0]
+    assert "hidden" in problem.answer() and problem.solution().answer == "use_after_free, stale"

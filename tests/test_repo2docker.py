@@ -72,3 +72,13 @@ def test_repo2docker_itself_installs_nothing_from_the_repo(rendered):
     """Only postBuild installs labkit; repo2docker adds no pip install of its own."""
     dockerfile, _ = rendered
     assert "pip install" not in dockerfile, "repo2docker would install the repository itself"
+
+
+def test_post_build_runs_as_the_notebook_user_so_the_notebooks_are_trusted_in_its_home(rendered):
+    """postBuild's jupyter trust writes the signatures to $HOME, which must be the user's home in the image."""
+    dockerfile, _ = rendered
+    lines = [line.strip() for line in dockerfile.splitlines()]
+    post_build = lines.index("RUN ./binder/postBuild")
+    users = [line for line in lines[:post_build] if line.startswith("USER ")]
+    assert users[-1] == "USER ${NB_USER}", users
+    assert "HOME=/home/${NB_USER}" in dockerfile

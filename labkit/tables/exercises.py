@@ -17,13 +17,16 @@ Four kinds of problem:
              the named invariant  (graded by ``simulate``)
 
 ``check`` returns a verdict string that depends only on the answer and the
-model, so nbval can compare it.  Answers stay hidden unless ``INSTRUCTOR`` is
-True (or ``answer(reveal=True)``).
+model, so nbval can compare it; ``grade`` returns the same line with whether
+the answer was right, for views that mark it.  Answers stay hidden unless
+``INSTRUCTOR`` is True (or ``answer(reveal=True)``); ``answer_key(seed)`` is
+the printed key (notebooks/answer_key_2008.md), with the model's evidence.
 """
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Optional
 
 from ..core.checks import whole
 from ..core.invariants import INVARIANTS, TABLE
@@ -79,6 +82,28 @@ def _names(found) -> str:
 
 
 @dataclass(frozen=True)
+class Grade:
+    """What ``Problem.grade`` decided: ``right`` is True or False, or None when the answer could not be graded."""
+
+    right: Optional[bool]
+    line: str
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The model's answer to one problem, and the evidence that decides it: one entry of the answer key."""
+
+    number: int
+    answer: str               # invariant names, the safe schemes, or a shortest schedule
+    evidence: tuple           # lines from the explorer or the one run: why that is the answer
+    brief: str = ""           # the answer in a few words, for a table (the answer itself unless it is long)
+
+    def __post_init__(self):
+        if not self.brief:
+            object.__setattr__(self, "brief", self.answer)
+
+
+@dataclass(frozen=True)
 class Problem:
     """One exercise: a question, and a ``check`` that runs the model on your answer."""
 
@@ -117,66 +142,110 @@ class Problem:
 
     def check(self, answer) -> str:
         """Run the model on ``answer`` and say whether it is right, in one deterministic line."""
+        return self.grade(answer).line
+
+    def grade(self, answer) -> Grade:
+        """``check``'s line, and whether the answer was right (None: not graded, the line says why)."""
         if answer is None or (isinstance(answer, str) and answer.strip() == "?"):
-            return f"{self.number}. not graded yet: replace ? with your answer and run the cell again."
+            return Grade(None, f"{self.number}. not graded yet: replace ? with your answer and run the cell again.")
         try:
             return getattr(self, f"_check_{self.kind}")(answer)
         except ValueError as error:
-            return f"{self.number}. not graded: {error}"
+            return Grade(None, f"{self.number}. not graded: {error}")
 
     def _truth(self) -> frozenset:
         if self.kind == "verdict":
             return frozenset(_explored(self.scenario).found("yes"))
         return frozenset(simulate(self.scenario, self.schedule()).violated())
 
-    def _check_verdict(self, answer) -> str:
+    def _check_verdict(self, answer) -> Grade:
         return self._compare(parse_invariants(answer), self._truth(), "some schedule")
 
-    def _check_story(self, answer) -> str:
+    def _check_story(self, answer) -> Grade:
         return self._compare(parse_invariants(answer), self._truth(), "this run")
 
-    def _compare(self, said, truth, what) -> str:
+    def _compare(self, said, truth, what) -> Grade:
         if said == truth:
-            return f"{self.number}. right: {what} breaks {_names(truth)}."
+            return Grade(True, f"{self.number}. right: {what} breaks {_names(truth)}.")
         missed, extra = len(truth - said), len(said - truth)
-        return (f"{self.number}. not yet: {missed} that {what} breaks missing from your answer, "
-                f"{extra} named that it does not break. Run it and look again.")
+        return Grade(False, f"{self.number}. not yet: {missed} that {what} breaks missing from your answer, "
+                            f"{extra} named that it does not break. Run it and look again.")
 
-    def _check_fix(self, answer) -> str:
+    def _check_fix(self, answer) -> Grade:
         scheme = str(answer).strip()
         if scheme not in FIX_SCHEMES:
             raise ValueError(f"{shown(answer)} is not one of {', '.join(FIX_SCHEMES)}")
         result = _explored(self.scenario.replace(scheme=scheme))
         broken = result.found("yes")
         if not broken:
-            return f"{self.number}. right: no schedule of {result.scenario.label()} breaks anything ({result.states} states)."
+            return Grade(True, f"{self.number}. right: no schedule of {result.scenario.label()} breaks anything "
+                               f"({result.states} states).")
         shortest = min(len(result.shortest[name]) for name in broken)
-        return (f"{self.number}. still broken: {result.scenario.label()} can break {_names(broken)} "
-                f"(shortest counterexample: {shortest} steps).")
+        return Grade(False, f"{self.number}. still broken: {result.scenario.label()} can break {_names(broken)} "
+                            f"(shortest counterexample: {shortest} steps).")
 
-    def _check_break(self, answer) -> str:
+    def _check_break(self, answer) -> Grade:
         names = _schedule_of(answer)
         if not names:
-            return f"{self.number}. not graded: the schedule is empty; name (or click) the threads' steps in order."
+            return Grade(None, f"{self.number}. not graded: the schedule is empty; name (or click) the threads' "
+                               "steps in order.")
         trace = simulate(self.scenario, names)
         if self.target in trace.violated():
             par = len(_explored(self.scenario).shortest[self.target])
-            return (f"{self.number}. broken, well done: {violation_words(trace, self.target)} "
-                    f"(your schedule: {len(names)} steps; the shortest possible: {par}).")
+            return Grade(True, f"{self.number}. broken, well done: {violation_words(trace, self.target)} "
+                               f"(your schedule: {len(names)} steps; the shortest possible: {par}).")
         done = "" if trace.finished else " (not every thread has finished)"
-        return f"{self.number}. not broken yet: {len(names)} steps, {self.target} holds{done}."
+        return Grade(False, f"{self.number}. not broken yet: {len(names)} steps, {self.target} holds{done}.")
 
     def answer(self, reveal=None) -> str:
         """The expected answer, only if ``reveal`` (default: the module's INSTRUCTOR switch) is True."""
         if not (INSTRUCTOR if reveal is None else reveal):
             return f"{self.number}. hidden (instructor: set labkit.exercises.INSTRUCTOR = True)"
-        if self.kind in ("verdict", "story"):
-            return f"{self.number}. {_names(self._truth())}"
-        if self.kind == "fix":
-            safe = [scheme for scheme in FIX_SCHEMES
-                    if not _explored(self.scenario.replace(scheme=scheme)).found("yes")]
-            return f"{self.number}. safe schemes: {', '.join(safe)}"
-        return f"{self.number}. shortest: {','.join(_explored(self.scenario).shortest[self.target])}"
+        return f"{self.number}. {self.solution().answer}"
+
+    def solution(self) -> Solution:
+        """The answer and the model's evidence for it, whatever the INSTRUCTOR switch says (the answer key's entry)."""
+        return getattr(self, f"_solve_{self.kind}")()
+
+    def _solve_verdict(self) -> Solution:
+        result = _explored(self.scenario)
+        broken = result.found("yes")
+        if not broken:
+            evidence = (f"No schedule breaks anything: the explorer searched all {result.states} states.",)
+        else:
+            evidence = tuple(f"{name}: shortest schedule {len(result.shortest[name])} steps: "
+                             f"{','.join(result.shortest[name])}" for name in INVARIANTS if name in broken)
+            evidence += (f"The explorer searched all {result.states} states.",)
+        return Solution(self.number, _names(broken), evidence)
+
+    def _solve_story(self) -> Solution:
+        trace = simulate(self.scenario, self.schedule())
+        broken = trace.violated()
+        evidence = (f"The run: {','.join(self.schedule())}",)
+        evidence += tuple(violation_words(trace, name) for name in INVARIANTS if name in broken) or (
+            "Every invariant holds to the end of this run.",)
+        return Solution(self.number, _names(broken), evidence)
+
+    def _solve_fix(self) -> Solution:
+        safe, evidence = [], []
+        for scheme in FIX_SCHEMES:
+            result = _explored(self.scenario.replace(scheme=scheme))
+            broken = result.found("yes")
+            if broken:
+                shortest = min(len(result.shortest[name]) for name in broken)
+                evidence.append(f"{scheme}: breaks {_names(broken)} (shortest counterexample: {shortest} steps)")
+            else:
+                safe.append(scheme)
+                evidence.append(f"{scheme}: safe (no schedule breaks anything; {result.states} states)")
+        return Solution(self.number, f"safe schemes: {', '.join(safe)}", tuple(evidence))
+
+    def _solve_break(self) -> Solution:
+        shortest = _explored(self.scenario).shortest[self.target]
+        trace = simulate(self.scenario, shortest)
+        return Solution(self.number, f"shortest: {','.join(shortest)}",
+                        (f"{len(shortest)} steps; any schedule that breaks {self.target} is right.",
+                         violation_words(trace, self.target)),
+                        brief=f"any schedule that breaks {self.target} (the shortest: {len(shortest)} steps)")
 
     def __repr__(self) -> str:
         return f"Problem({self.number}, {self.kind}, {self.scenario.label()})"
@@ -233,3 +302,35 @@ def worksheet(seed: int, verdicts: int = 3) -> tuple:
 def check(problem: Problem, answer) -> str:
     """``problem.check(answer)``, as a function."""
     return problem.check(answer)
+
+
+KINDS = {"verdict": "Predict the verdict", "story": "Predict one run", "fix": "Fix it", "break": "Break it"}
+
+
+def answer_key(seed: int, verdicts: int = 3) -> str:
+    """The worksheet for ``seed`` with the model's answers and evidence, as Markdown to print.
+
+    notebooks/answer_key_2008.md is this for the default seed; a test keeps it equal.
+    """
+    sheet = worksheet(seed, verdicts)
+    solutions = [problem.solution() for problem in sheet]
+    lines = [f"# Answer key: the worksheet for seed {seed}", "",
+             f"The {len(sheet)} problems that `worksheet({seed})` draws (notebook 08 with `SEED = {seed}`, and "
+             "`notebooks/instructor.ipynb`), answered by the model: the explorer for problems about every "
+             "schedule, one simulated run for the others.  Generated by "
+             f"`labkit.exercises.answer_key({seed})`; `make answer-key SEED={seed}` writes it again "
+             f"(`notebooks/answer_key_{seed}.md`).", "",
+             "| problem | configuration | answer |", "| --- | --- | --- |"]
+    lines += [f"| {p.number}. {KINDS[p.kind]} | {_configuration(p)} | {s.brief} |" for p, s in zip(sheet, solutions)]
+    for problem, solution in zip(sheet, solutions):
+        lines += ["", f"## {problem.number}. {KINDS[problem.kind]}", "", f"> {problem.question}", "",
+                  f"**Answer:** {solution.answer}", ""]
+        lines += [f"- {line}" for line in solution.evidence]
+    return "\n".join(lines) + "\n"
+
+
+def _configuration(problem: Problem) -> str:
+    s = problem.scenario
+    if problem.kind == "fix":                     # the scheme is the question
+        return f"`{s.op}` with refmode `{s.refmode}` on {s.secondary}"
+    return f"`{s.label()}`"

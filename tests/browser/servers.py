@@ -31,13 +31,18 @@ def free_port() -> int:
 
 
 class Server:
-    """A running JupyterLab or Voila; ``url(path)`` adds the token; ``stop()`` ends it and cleans up."""
+    """A running JupyterLab or Voila; ``url(path)`` adds the token; ``stop()`` ends it and cleans up.
 
-    def __init__(self, kind: str, notebooks: dict):
+    ``options`` are added to the command line; ``root`` serves that folder as it
+    is (a fresh clone's notebooks) instead of copies of ``notebooks``.
+    ``env`` is the environment the server runs in (its own HOME and JUPYTER_* folders).
+    """
+
+    def __init__(self, kind: str, notebooks: dict, options=(), root: Path | None = None):
         self.kind, self.port, self.token = kind, free_port(), secrets.token_hex(16)
         self.tmp = Path(tempfile.mkdtemp(prefix=f"labkit-{kind}-"))
-        self.root = self.tmp / "root"
-        self.root.mkdir()
+        self.root = root or self.tmp / "root"
+        self.root.mkdir(exist_ok=True)
         for name, source in notebooks.items():
             shutil.copy(source, self.root / name)
         env = dict(os.environ, HOME=str(self.tmp))
@@ -57,8 +62,10 @@ class Server:
             command = [str(BIN / "voila"), "--no-browser", "--Voila.ip=127.0.0.1", f"--port={self.port}",
                        f"--Voila.root_dir={self.root}", f"--ServerApp.token={self.token}",
                        "--show_tracebacks=False"]
+        self.env = env
         self.log = open(self.tmp / "server.log", "w")
-        self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen([*command, *options], cwd=self.root, env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
         self._wait()
 
     def url(self, path: str) -> str:
